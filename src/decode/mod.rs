@@ -1,0 +1,163 @@
+//! The NeSF decoder (estimation algorithm): lattice from the heads, a particle grid moved along
+//! the position field, filtering, non-maximum suppression, and a species vote.
+//!
+//! Structures are decoded in batches: every flow step sends all particles of a batch to the
+//! field in one call, and the per-structure clustering runs in parallel (rayon).
+
+pub mod nms;
+pub mod options;
+pub mod particles;
+pub mod species;
+
+use rayon::prelude::*;
+
+pub use options::DecodeOptions;
+
+use crate::crystal::{Lattice, Structure, Vec3};
+use crate::error::{Error, Result};
+use crate::field::{Field, Query};
+
+/// One decoded structure. It may hold no atom at all (a decoding failure).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedStructure {
+    /// Lattice from the lattice heads.
+    pub lattice: Lattice,
+    /// Atomic number of every detected atom.
+    pub numbers: Vec<u8>,
+    /// Cartesian position (Å) of every detected atom.
+    pub positions: Vec<Vec3>,
+    /// Fraction of the species-vote points that agreed with each atom's species (0..1).
+    pub confidence: Vec<f32>,
+    /// Number of particles that formed each atom.
+    pub particles: Vec<usize>,
+}
+
+impl DecodedStructure {
+    /// Number of detected atoms.
+    pub fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// True when no atom was detected.
+    pub fn is_empty(&self) -> bool {
+        self.numbers.is_empty()
+    }
+
+    /// The decoded atoms as a validated [`Structure`]; fails when no atom was detected.
+    pub fn to_structure(&self) -> Result<Structure> {
+        if self.is_empty() {
+            return Err(Error::InvalidStructure(
+                "decoding detected no atom, so there is no structure to return".into(),
+            ));
+        }
+        Structure::new(self.lattice, self.numbers.clone(), self.positions.clone())
+    }
+}
+
+/// Decodes the field's structures `items` with `options`.
+pub fn decode(
+    field: &dyn Field,
+    items: &[usize],
+    options: &DecodeOptions,
+) -> Result<Vec<DecodedStructure>> {
+    decode_with_progress(field, items, options, &|_| {})
+}
+
+/// As [`decode`], calling `progress(n)` after each batch with the number of structures done.
+pub fn decode_with_progress(
+    field: &dyn Field,
+    items: &[usize],
+    options: &DecodeOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<DecodedStructure>> {
+    options.validate()?;
+    if let Some(&bad) = items.iter().find(|&&i| i >= field.len()) {
+        return Err(Error::InvalidArgument(format!(
+            "structure {bad} requested from a field of {}",
+            field.len()
+        )));
+    }
+    let grid = field.bounding_box().grid(options.grid_step)?;
+    let mut out = Vec::with_capacity(items.len());
+    for batch in items.chunks(options.batch_size) {
+        out.extend(decode_batch(field, batch, &grid, options)?);
+        progress(out.len());
+    }
+    Ok(out)
+}
+
+fn decode_batch(
+    field: &dyn Field,
+    items: &[usize],
+    grid: &[[f32; 3]],
+    options: &DecodeOptions,
+) -> Result<Vec<DecodedStructure>> {
+    let lattices = field.lattices(items)?;
+    let flowed = particles::flow(field, items, grid, options.steps)?;
+    let n = grid.len();
+    let clusters: Vec<Vec<nms::Cluster>> = (0..items.len())
+        .into_par_iter()
+        .map(|i| {
+            let range = i * n..(i + 1) * n;
+            nms::nms(
+                &flowed.positions[range.clone()],
+                &flowed.scores[range],
+                options.max_last_step,
+                options.nms_radius,
+                options.min_particles,
+            )
+        })
+        .collect();
+
+    // species vote: every point around every atom of the batch in one call
+    let stencil = options.species_stencil();
+    let counts: Vec<usize> = clusters.iter().map(|c| c.len() * stencil.len()).collect();
+    let mut points = Vec::with_capacity(counts.iter().sum());
+    for c in clusters.iter().flatten() {
+        for o in &stencil {
+            points.push([0, 1, 2].map(|k| (c.position[k] + o[k]) as f32));
+        }
+    }
+    let classes = field.vocabulary().len();
+    let mut logits = vec![0f32; points.len() * classes];
+    if !points.is_empty() {
+        field.species_logits(
+            &Query {
+                items,
+                counts: &counts,
+                points: &points,
+            },
+            &mut logits,
+        )?;
+        if logits.iter().any(|x| !x.is_finite()) {
+            return Err(Error::Field(
+                "species field returned a non-finite logit".into(),
+            ));
+        }
+    }
+    let per_atom = stencil.len() * classes;
+    let mut offset = 0;
+    let mut out = Vec::with_capacity(items.len());
+    for (lattice, atoms) in lattices.into_iter().zip(&clusters) {
+        let mut d = DecodedStructure {
+            lattice,
+            numbers: Vec::with_capacity(atoms.len()),
+            positions: Vec::with_capacity(atoms.len()),
+            confidence: Vec::with_capacity(atoms.len()),
+            particles: Vec::with_capacity(atoms.len()),
+        };
+        for atom in atoms {
+            let (class, confidence) = species::vote(&logits[offset..offset + per_atom], classes);
+            offset += per_atom;
+            let z = field.vocabulary().atomic_number(class).ok_or_else(|| {
+                Error::Field(format!("species class {class} outside the vocabulary"))
+            })?;
+            d.numbers.push(z);
+            d.positions.push(atom.position);
+            d.confidence.push(confidence);
+            d.particles.push(atom.particles);
+        }
+        out.push(d);
+    }
+    Ok(out)
+}

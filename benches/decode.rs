@@ -9,8 +9,11 @@ fn main() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/lcs6-val.extxyz");
     let structures = nesf::io::read(path).expect("read lcs6-val");
     // decode over the training set's box, as a model trained on LCS6Å does (7280 particles)
-    let train = nesf::io::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/lcs6-train.extxyz"))
-        .expect("read lcs6-train");
+    let train = nesf::io::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/lcs6-train.extxyz"
+    ))
+    .expect("read lcs6-train");
     let field = OracleField::new(&structures)
         .expect("oracle field")
         .with_bounding_box(BoundingBox::of_structures(&train).expect("box"));

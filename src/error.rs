@@ -46,6 +46,13 @@ pub enum Error {
     /// A field (oracle or neural network) failed to evaluate.
     #[error("field evaluation failed: {0}")]
     Field(String),
+    /// A model (network weights or an ONNX graph) is malformed: wrong shapes, missing or
+    /// inconsistent parts, undecodable bytes. The message names the part concerned.
+    #[error("invalid model: {0}")]
+    Model(String),
+    /// ONNX Runtime could not be loaded, or failed to create or run a session.
+    #[error("ONNX Runtime: {0}")]
+    Runtime(String),
 }
 
 impl Error {

@@ -55,12 +55,14 @@ impl Pooled {
     /// For every atom of `from`, the nearest atom of `to`: distance and species agreement.
     fn add(&mut self, from: (&[u8], &[Vec3]), to: (&[u8], &[Vec3])) {
         for (&z, &p) in from.0.iter().zip(from.1) {
-            let (d, j) = to
-                .1
-                .iter()
-                .enumerate()
-                .map(|(j, &q)| (distance(p, q), j))
-                .fold((f64::INFINITY, 0), |best, x| if x.0 < best.0 { x } else { best });
+            let (d, j) =
+                to.1.iter()
+                    .enumerate()
+                    .map(|(j, &q)| (distance(p, q), j))
+                    .fold(
+                        (f64::INFINITY, 0),
+                        |best, x| if x.0 < best.0 { x } else { best },
+                    );
             self.atoms += 1;
             self.distance_sum += d;
             if to.0[j] != z {
@@ -85,7 +87,13 @@ impl MetricsAccumulator {
     }
 
     /// Compares one prediction (lattice, atomic numbers, Cartesian positions) with the truth.
-    pub fn add(&mut self, truth: &Structure, lattice: &Lattice, numbers: &[u8], positions: &[Vec3]) {
+    pub fn add(
+        &mut self,
+        truth: &Structure,
+        lattice: &Lattice,
+        numbers: &[u8],
+        positions: &[Vec3],
+    ) {
         self.structures += 1;
         if numbers.len() != truth.len() {
             self.count_errors += 1;
@@ -107,7 +115,12 @@ impl MetricsAccumulator {
 
     /// Compares one decoded structure with the truth.
     pub fn add_decoded(&mut self, truth: &Structure, decoded: &DecodedStructure) {
-        self.add(truth, &decoded.lattice, &decoded.numbers, &decoded.positions);
+        self.add(
+            truth,
+            &decoded.lattice,
+            &decoded.numbers,
+            &decoded.positions,
+        );
     }
 
     /// The metrics so far (NaN where nothing was counted).

@@ -44,7 +44,11 @@ impl<'a> OracleField<'a> {
     /// The same oracle with another vocabulary; fails if an element of the structures is missing.
     pub fn with_vocabulary(mut self, vocabulary: Vocabulary) -> Result<Self> {
         for s in self.structures {
-            if let Some(&z) = s.numbers().iter().find(|&&z| vocabulary.class_of(z).is_none()) {
+            if let Some(&z) = s
+                .numbers()
+                .iter()
+                .find(|&&z| vocabulary.class_of(z).is_none())
+            {
                 return Err(Error::InvalidArgument(format!(
                     "element {} of structure {} is not in the vocabulary",
                     crate::crystal::elements::symbol(z)?,

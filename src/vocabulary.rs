@@ -26,7 +26,9 @@ impl Vocabulary {
     }
 
     /// The vocabulary of every element present in `structures` (as the training set defines it).
-    pub fn from_structures<'a>(structures: impl IntoIterator<Item = &'a Structure>) -> Result<Self> {
+    pub fn from_structures<'a>(
+        structures: impl IntoIterator<Item = &'a Structure>,
+    ) -> Result<Self> {
         let mut present = [false; 256];
         for s in structures {
             for &z in s.numbers() {

@@ -88,11 +88,7 @@ impl Lattice {
                 )));
             }
         }
-        let (ca, cb, cg) = (
-            cos_deg(p.alpha),
-            cos_deg(p.beta),
-            cos_deg(p.gamma),
-        );
+        let (ca, cb, cg) = (cos_deg(p.alpha), cos_deg(p.beta), cos_deg(p.gamma));
         let sg = sin_deg(p.gamma);
         let cx = p.c * cb;
         let cy = p.c * (ca - cb * cg) / sg;
@@ -197,20 +193,20 @@ fn angle_deg(u: Vec3, v: Vec3) -> f64 {
 }
 
 fn det3(m: &[Vec3; 3]) -> f64 {
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
 fn inverse3(m: &[Vec3; 3], det: f64) -> [Vec3; 3] {
-    let mut inv = [[0.0; 3]; 3];
-    for i in 0..3 {
-        for j in 0..3 {
+    // inverse = adjugate / det, with the cofactors written cyclically
+    [0, 1, 2].map(|i| {
+        [0, 1, 2].map(|j| {
             let (a, b) = ((j + 1) % 3, (j + 2) % 3);
             let (c, d) = ((i + 1) % 3, (i + 2) % 3);
-            inv[i][j] = (m[a][c] * m[b][d] - m[a][d] * m[b][c]) / det;
-        }
-    }
-    inv
+            (m[a][c] * m[b][d] - m[a][d] * m[b][c]) / det
+        })
+    })
 }
 
 fn mul_row(v: Vec3, m: &[Vec3; 3]) -> Vec3 {

@@ -51,8 +51,15 @@ impl Structure {
     }
 
     /// A validated structure from fractional coordinates.
-    pub fn from_fractional(lattice: Lattice, numbers: Vec<u8>, fractional: &[Vec3]) -> Result<Self> {
-        let positions = fractional.iter().map(|&f| lattice.to_cartesian(f)).collect();
+    pub fn from_fractional(
+        lattice: Lattice,
+        numbers: Vec<u8>,
+        fractional: &[Vec3],
+    ) -> Result<Self> {
+        let positions = fractional
+            .iter()
+            .map(|&f| lattice.to_cartesian(f))
+            .collect();
         Structure::new(lattice, numbers, positions)
     }
 
@@ -146,7 +153,12 @@ mod tests {
         assert!(Structure::new(cubic(), vec![0], vec![[0.0; 3]]).is_err());
         assert!(Structure::new(cubic(), vec![119], vec![[0.0; 3]]).is_err());
         assert!(Structure::new(cubic(), vec![1], vec![[f64::NAN, 0.0, 0.0]]).is_err());
-        let s = Structure::new(cubic(), vec![11, 17, 11], vec![[0.0; 3], [2.0; 3], [1.0; 3]]).unwrap();
+        let s = Structure::new(
+            cubic(),
+            vec![11, 17, 11],
+            vec![[0.0; 3], [2.0; 3], [1.0; 3]],
+        )
+        .unwrap();
         assert_eq!(s.formula(), "Na2Cl");
         assert_eq!(s.fractional_positions()[1], [0.5; 3]);
     }

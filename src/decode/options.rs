@@ -54,7 +54,9 @@ impl DecodeOptions {
         positive("max_last_step", self.max_last_step)?;
         positive("nms_radius", self.nms_radius)?;
         if self.steps == 0 {
-            return Err(Error::InvalidArgument("decode option steps must be at least 1".into()));
+            return Err(Error::InvalidArgument(
+                "decode option steps must be at least 1".into(),
+            ));
         }
         if self.min_particles == 0 {
             return Err(Error::InvalidArgument(
@@ -103,6 +105,10 @@ mod tests {
             nms_radius: f64::NAN,
             ..Default::default()
         };
-        assert!(bad.validate().unwrap_err().to_string().contains("nms_radius"));
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("nms_radius"));
     }
 }

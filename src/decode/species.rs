@@ -40,7 +40,9 @@ mod tests {
 
     #[test]
     fn majority() {
-        let logits = [0.0, 1.0, 0.0, /**/ 2.0, 0.0, 0.0, /**/ 0.0, 3.0, 1.0];
+        let logits = [
+            0.0, 1.0, 0.0, /**/ 2.0, 0.0, 0.0, /**/ 0.0, 3.0, 1.0,
+        ];
         assert_eq!(vote(&logits, 3), (1, 2.0 / 3.0));
         assert_eq!(argmax(&[1.0, 1.0]), 0);
     }

@@ -82,7 +82,9 @@ pub fn write(structures: &[Structure]) -> String {
             let _ = writeln!(out, "{tag:<20}{value:.10}");
         }
         let _ = writeln!(out, "_cell_volume   {:.6}", s.lattice().volume());
-        out.push_str("loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz\n  1  'x, y, z'\n");
+        out.push_str(
+            "loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz\n  1  'x, y, z'\n",
+        );
         out.push_str(
             "loop_\n _atom_site_label\n _atom_site_type_symbol\n _atom_site_fract_x\n \
              _atom_site_fract_y\n _atom_site_fract_z\n _atom_site_occupancy\n",
@@ -231,12 +233,16 @@ fn tokenize_line(line: &str, line_no: usize, source: &str, tokens: &mut Vec<Toke
         let c = bytes[p];
         if c == b'\'' || c == b'"' {
             // CIF 1.1: the closing quote is one followed by whitespace or the end of the line.
-            let close = (p + 1..n).find(|&q| bytes[q] == c && (q + 1 == n || bytes[q + 1].is_ascii_whitespace()));
+            let close = (p + 1..n)
+                .find(|&q| bytes[q] == c && (q + 1 == n || bytes[q + 1].is_ascii_whitespace()));
             let Some(q) = close else {
                 return Err(Error::parse(
                     source,
                     line_no,
-                    format!("unterminated quoted string starting {}", excerpt(&line[p..])),
+                    format!(
+                        "unterminated quoted string starting {}",
+                        excerpt(&line[p..])
+                    ),
                 ));
             };
             tokens.push(Token {
@@ -271,7 +277,8 @@ fn excerpt(s: &str) -> String {
 }
 
 fn has_prefix(word: &str, prefix: &str) -> bool {
-    word.len() >= prefix.len() && word.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    word.len() >= prefix.len()
+        && word.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 fn classify(word: &str) -> Tok {
@@ -281,7 +288,10 @@ fn classify(word: &str) -> Tok {
         Tok::Data(word[5..].to_string())
     } else if word.eq_ignore_ascii_case("loop_") {
         Tok::Loop
-    } else if has_prefix(word, "save_") || word.eq_ignore_ascii_case("global_") || word.eq_ignore_ascii_case("stop_") {
+    } else if has_prefix(word, "save_")
+        || word.eq_ignore_ascii_case("global_")
+        || word.eq_ignore_ascii_case("stop_")
+    {
         Tok::Other
     } else {
         Tok::Value {
@@ -357,7 +367,8 @@ impl Block {
     }
 
     fn column(&self, tag: &str) -> Option<&[Val]> {
-        self.find(tag).map(|(t, c)| self.tables[t].columns[c].as_slice())
+        self.find(tag)
+            .map(|(t, c)| self.tables[t].columns[c].as_slice())
     }
 
     fn has_tag(&self, pred: impl Fn(&str) -> bool) -> bool {
@@ -368,9 +379,13 @@ impl Block {
 fn parse_blocks(tokens: &[Token], source: &str) -> Result<Vec<Block>> {
     let mut blocks: Vec<Block> = Vec::new();
     let mut k = 0;
-    let need_block = |blocks: &mut Vec<Block>, line: usize, what: &str| -> Result<()> {
+    let need_block = |blocks: &[Block], line: usize, what: &str| -> Result<()> {
         if blocks.is_empty() {
-            Err(Error::parse(source, line, format!("{what} before any data_ block")))
+            Err(Error::parse(
+                source,
+                line,
+                format!("{what} before any data_ block"),
+            ))
         } else {
             Ok(())
         }
@@ -385,10 +400,13 @@ fn parse_blocks(tokens: &[Token], source: &str) -> Result<Vec<Block>> {
             }
             Tok::Other => k += 1,
             Tok::Loop => {
-                need_block(&mut blocks, line, "loop_")?;
+                need_block(&blocks, line, "loop_")?;
                 k += 1;
                 let mut tags = Vec::new();
-                while let Some(Token { tok: Tok::Tag(t), .. }) = tokens.get(k) {
+                while let Some(Token {
+                    tok: Tok::Tag(t), ..
+                }) = tokens.get(k)
+                {
                     tags.push(t.clone());
                     k += 1;
                 }
@@ -408,7 +426,7 @@ fn parse_blocks(tokens: &[Token], source: &str) -> Result<Vec<Block>> {
                     });
                     k += 1;
                 }
-                if values.len() % tags.len() != 0 {
+                if !values.len().is_multiple_of(tags.len()) {
                     return Err(Error::parse(
                         source,
                         line,
@@ -427,16 +445,24 @@ fn parse_blocks(tokens: &[Token], source: &str) -> Result<Vec<Block>> {
                     columns[i % ntags].push(v);
                 }
                 let block = blocks.last_mut().expect("checked above");
-                block.tables.push(Table { tags, columns, line });
+                block.tables.push(Table {
+                    tags,
+                    columns,
+                    line,
+                });
             }
             Tok::Tag(tag) => {
-                need_block(&mut blocks, line, &format!("tag {tag}"))?;
+                need_block(&blocks, line, &format!("tag {tag}"))?;
                 let Some(Token {
                     tok: Tok::Value { text, quoted },
                     line: vline,
                 }) = tokens.get(k + 1)
                 else {
-                    return Err(Error::parse(source, line, format!("tag {tag} has no value")));
+                    return Err(Error::parse(
+                        source,
+                        line,
+                        format!("tag {tag} has no value"),
+                    ));
                 };
                 let items = &mut blocks.last_mut().expect("checked above").tables[0];
                 if !items.tags.contains(tag) {
@@ -501,15 +527,23 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
     }
     let n = table.rows();
     if n == 0 {
-        return Err(err(table.line, "the atom-site loop_ has no rows (no atom sites)".into()));
+        return Err(err(
+            table.line,
+            "the atom-site loop_ has no rows (no atom sites)".into(),
+        ));
     }
     let same_table = |tag: &str| -> Result<Option<&[Val]>> {
         match block.find(tag) {
             None => Ok(None),
-            Some((t, c)) if block.tables[t].rows() == n => Ok(Some(block.tables[t].columns[c].as_slice())),
+            Some((t, c)) if block.tables[t].rows() == n => {
+                Ok(Some(block.tables[t].columns[c].as_slice()))
+            }
             Some((t, _)) => Err(err(
                 block.tables[t].line,
-                format!("{tag} has {} values but there are {n} atom sites", block.tables[t].rows()),
+                format!(
+                    "{tag} has {} values but there are {n} atom sites",
+                    block.tables[t].rows()
+                ),
             )),
         }
     };
@@ -532,8 +566,12 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
             Some(v) if !v.is_unknown() => v,
             _ => return Err(err(block.line, format!("missing cell parameter {tag}"))),
         };
-        *slot = parse_number(v.text.trim())
-            .ok_or_else(|| err(v.line, format!("bad number '{}' for {tag}", excerpt(&v.text))))?;
+        *slot = parse_number(v.text.trim()).ok_or_else(|| {
+            err(
+                v.line,
+                format!("bad number '{}' for {tag}", excerpt(&v.text)),
+            )
+        })?;
     }
     let cell_line = block
         .column("_cell_length_a")
@@ -558,12 +596,19 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
         if v.is_unknown() {
             continue;
         }
-        let op = parse_symop(&v.text)
-            .ok_or_else(|| err(v.line, format!("bad symmetry operation '{}'", excerpt(&v.text))))?;
+        let op = parse_symop(&v.text).ok_or_else(|| {
+            err(
+                v.line,
+                format!("bad symmetry operation '{}'", excerpt(&v.text)),
+            )
+        })?;
         ops.push(op);
     }
     if ops.is_empty() {
-        ops.push(([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [0.0; 3]));
+        ops.push((
+            [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            [0.0; 3],
+        ));
     }
 
     // Sites, expanded and merged.
@@ -593,14 +638,21 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
         let z = elements::element_of_label(z.0.text.trim()).map_err(|_| {
             err(
                 z.0.line,
-                format!("unknown element '{}' ({}) at site {label}", excerpt(&z.0.text), z.1),
+                format!(
+                    "unknown element '{}' ({}) at site {label}",
+                    excerpt(&z.0.text),
+                    z.1
+                ),
             )
         })?;
         if let Some(occ) = occupancies.map(|o| &o[r]).filter(|o| !o.is_unknown()) {
             let value = parse_number(occ.text.trim()).ok_or_else(|| {
                 err(
                     occ.line,
-                    format!("bad number '{}' for _atom_site_occupancy at site {label}", excerpt(&occ.text)),
+                    format!(
+                        "bad number '{}' for _atom_site_occupancy at site {label}",
+                        excerpt(&occ.text)
+                    ),
                 )
             })?;
             if value < 1.0 - OCCUPANCY_TOLERANCE {
@@ -610,7 +662,10 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
                 ));
             }
             if value > 1.0 + OCCUPANCY_TOLERANCE {
-                return Err(err(occ.line, format!("occupancy {value} above 1 at site {label}")));
+                return Err(err(
+                    occ.line,
+                    format!("occupancy {value} above 1 at site {label}"),
+                ));
             }
         }
         let mut f = [0.0; 3];
@@ -626,12 +681,16 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
             f[d] = parse_number(v.text.trim()).ok_or_else(|| {
                 err(
                     v.line,
-                    format!("bad number '{}' for {tag} at site {label}", excerpt(&v.text)),
+                    format!(
+                        "bad number '{}' for {tag} at site {label}",
+                        excerpt(&v.text)
+                    ),
                 )
             })?;
         }
         for (rot, t) in &ops {
-            let image = [0, 1, 2].map(|i| wrap(rot[i][0] * f[0] + rot[i][1] * f[1] + rot[i][2] * f[2] + t[i]));
+            let image = [0, 1, 2]
+                .map(|i| wrap(rot[i][0] * f[0] + rot[i][1] * f[1] + rot[i][2] * f[2] + t[i]));
             let duplicate = fractional
                 .iter()
                 .position(|&g| close(&lattice, &bounds, image, g));
@@ -659,7 +718,11 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
     }
     let s = Structure::from_fractional(lattice, numbers, &fractional)
         .map_err(|e| err(table.line, e.to_string()))?;
-    Ok(Some(if block.name.is_empty() { s } else { s.with_id(block.name.clone()) }))
+    Ok(Some(if block.name.is_empty() {
+        s
+    } else {
+        s.with_id(block.name.clone())
+    }))
 }
 
 /// For each axis k, the factor g_k such that |Δfrac_k| ≤ g_k·|Δcart|: a cheap lower bound on
@@ -674,9 +737,9 @@ fn fractional_bounds(lattice: &Lattice) -> Vec3 {
 }
 
 fn close(lattice: &Lattice, bounds: &Vec3, a: Vec3, b: Vec3) -> bool {
-    for k in 0..3 {
-        let d = a[k] - b[k];
-        if (d - d.round()).abs() > bounds[k] * MERGE_TOLERANCE * (1.0 + 1e-9) {
+    for ((x, y), g) in a.iter().zip(&b).zip(bounds) {
+        let d = x - y;
+        if (d - d.round()).abs() > g * MERGE_TOLERANCE * (1.0 + 1e-9) {
             return false;
         }
     }
@@ -732,7 +795,11 @@ fn parse_symop_component(part: &str) -> Option<(Vec3, f64)> {
             while *p < chars.len() && (chars[*p].is_ascii_digit() || chars[*p] == '.') {
                 *p += 1;
             }
-            chars[start..*p].iter().collect::<String>().parse::<f64>().ok()
+            chars[start..*p]
+                .iter()
+                .collect::<String>()
+                .parse::<f64>()
+                .ok()
         };
         let mut coefficient = None;
         if p < chars.len() && (chars[p].is_ascii_digit() || chars[p] == '.') {
@@ -888,7 +955,7 @@ _atom_site_label
 _atom_site_U_iso_or_equiv
 _atom_site_fract_y
 _atom_site_fract_x
-Al 0.35216(2) # the aluminium site
+0.35216(2) Al # the aluminium site
 0.0038 0.00000 0.00000
 0.25000 O1 0.0042(3) 0.00000 0.3064(1)
 "#;
@@ -982,7 +1049,17 @@ Al 0.35216(2) # the aluminium site
         assert_eq!(t, [0.0, 0.5, 0.0]);
         let (_, t) = parse_symop("X+0.25, Y, -Z-.75").unwrap();
         assert_eq!(t, [0.25, 0.0, -0.75]);
-        for bad in ["x,y", "x,y,z,x", "x,x,z", "x+1/0,y,z", "x+,y,z", "a,b,c", "xy,y,z", "", "1/2,y,z"] {
+        for bad in [
+            "x,y",
+            "x,y,z,x",
+            "x,x,z",
+            "x+1/0,y,z",
+            "x+,y,z",
+            "a,b,c",
+            "xy,y,z",
+            "",
+            "1/2,y,z",
+        ] {
             assert!(parse_symop(bad).is_none(), "{bad}");
         }
     }
@@ -990,13 +1067,21 @@ Al 0.35216(2) # the aluminium site
     #[test]
     fn write_read_round_trip() {
         let lattice = Lattice::new([[5.1, 0.3, -0.2], [-1.2, 4.4, 0.1], [0.5, 0.7, 6.3]]).unwrap();
-        let frac = [[0.0, 0.0, 0.0], [0.5, 0.25, 0.999_999_999_9], [-0.1, 1.3, 0.75], [0.123456789, 0.987654321, 0.5]];
+        let frac = [
+            [0.0, 0.0, 0.0],
+            [0.5, 0.25, 0.999_999_999_9],
+            [-0.1, 1.3, 0.75],
+            [0.123456789, 0.987654321, 0.5],
+        ];
         let a = Structure::from_fractional(lattice, vec![26, 8, 8, 1], &frac)
             .unwrap()
             .with_id("my id/1");
         let b = Structure::from_fractional(lattice, vec![11], &[[0.1, 0.2, 0.3]]).unwrap();
         let text = write(&[a.clone(), b.clone()]);
-        assert!(text.contains("data_my_id_1\n") && text.contains("data_structure_2\n"), "{text}");
+        assert!(
+            text.contains("data_my_id_1\n") && text.contains("data_structure_2\n"),
+            "{text}"
+        );
         assert!(text.contains("'x, y, z'") && text.contains("_symmetry_Int_Tables_number   1"));
         let back = parse(&text, "round.cif").unwrap();
         assert_eq!(back.len(), 2);
@@ -1004,7 +1089,12 @@ Al 0.35216(2) # the aluminium site
         assert_same_sites(&a, &back[0], 1e-6);
         assert_same_sites(&b, &back[1], 1e-6);
         let (p, q) = (a.lattice().parameters(), back[0].lattice().parameters());
-        for (x, y) in p.lengths().iter().chain(&p.angles()).zip(q.lengths().iter().chain(&q.angles())) {
+        for (x, y) in p
+            .lengths()
+            .iter()
+            .chain(&p.angles())
+            .zip(q.lengths().iter().chain(&q.angles()))
+        {
             assert!((x - y).abs() < 1e-8);
         }
         // Written fractional coordinates are wrapped into [0, 1).
@@ -1025,9 +1115,19 @@ Al 0.35216(2) # the aluminium site
             "{HEAD}loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\nNa1 Na 0 0 0 1.0\nK1 K 0.5 0.5 0.5 0.5\nCl1 Cl 0.5 0.5 0.5 0.5\n"
         );
         let e = error_of(&text);
-        assert!(e.starts_with("t.cif:16:") && e.contains("partial occupancy 0.5 at site K1"), "{e}");
+        assert!(
+            e.starts_with("t.cif:16:") && e.contains("partial occupancy 0.5 at site K1"),
+            "{e}"
+        );
         // within tolerance of 1 is full
-        assert!(parse(&text.replace("0.5 0.5 0.5 0.5\nCl1 Cl 0.5 0.5 0.5 0.5", "0.5 0.5 0.5 0.9995"), "t.cif").is_ok());
+        assert!(parse(
+            &text.replace(
+                "0.5 0.5 0.5 0.5\nCl1 Cl 0.5 0.5 0.5 0.5",
+                "0.5 0.5 0.5 0.9995"
+            ),
+            "t.cif"
+        )
+        .is_ok());
     }
 
     #[test]
@@ -1036,7 +1136,10 @@ Al 0.35216(2) # the aluminium site
             "{HEAD}loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 0 0 0\nCl1 1.0 0.0000001 0\n"
         );
         let e = error_of(&text);
-        assert!(e.starts_with("t.cif:14:") && e.contains("two different species"), "{e}");
+        assert!(
+            e.starts_with("t.cif:14:") && e.contains("two different species"),
+            "{e}"
+        );
         assert!(e.contains("site Na1") && e.contains("site Cl1"), "{e}");
     }
 
@@ -1050,12 +1153,19 @@ Al 0.35216(2) # the aluminium site
         // DDL2 tag spellings and a single-valued symmetry operation.
         let text = "data_y\n_cell.length_a 3\n_cell.length_b 3\n_cell.length_c 3\n_cell.angle_alpha 90\n_cell.angle_beta 90\n_cell.angle_gamma 90\n_space_group_symop.operation_xyz '-x,-y,-z'\nloop_\n_atom_site.type_symbol\n_atom_site.fract_x\n_atom_site.fract_y\n_atom_site.fract_z\nSi 0.1 0.1 0.1\n";
         let s = parse(text, "t.cif").unwrap();
-        assert_eq!(s[0].fractional_positions()[0].map(|x| (x * 1e9).round() / 1e9), [0.9, 0.9, 0.9]);
+        assert_eq!(
+            s[0].fractional_positions()[0].map(|x| (x * 1e9).round() / 1e9),
+            [0.9, 0.9, 0.9]
+        );
     }
 
     #[test]
     fn tokenizer_quotes_and_text_fields() {
-        let toks = tokenize("_a 'it''s' \"q\"x\" y\n;\nline 1\n;  _b\n_c 'don't' # c\n", "t").unwrap();
+        let toks = tokenize(
+            "_a 'it''s' \"q\"x\" y\n;\nline 1\n;  _b\n_c 'don't' # c\n",
+            "t",
+        )
+        .unwrap();
         let texts: Vec<String> = toks
             .iter()
             .map(|t| match &t.tok {
@@ -1064,7 +1174,19 @@ Al 0.35216(2) # the aluminium site
                 other => format!("{other:?}"),
             })
             .collect();
-        assert_eq!(texts, ["T:_a", "V:it''s", "V:q\"x", "V:y", "V:\nline 1", "T:_b", "T:_c", "V:don't"]);
+        assert_eq!(
+            texts,
+            [
+                "T:_a",
+                "V:it''s",
+                "V:q\"x",
+                "V:y",
+                "V:\nline 1",
+                "T:_b",
+                "T:_c",
+                "V:don't"
+            ]
+        );
         assert_eq!(toks[4].line, 2);
         assert_eq!(toks[5].line, 4);
     }
@@ -1092,7 +1214,10 @@ Al 0.35216(2) # the aluminium site
         ];
         for (text, place, message) in cases {
             let e = error_of(&text);
-            assert!(e.starts_with(place) && e.contains(message), "expected {place} ... {message}, got: {e}");
+            assert!(
+                e.starts_with(place) && e.contains(message),
+                "expected {place} ... {message}, got: {e}"
+            );
         }
     }
 
@@ -1100,7 +1225,7 @@ Al 0.35216(2) # the aluminium site
     struct Rng(u64);
 
     impl Rng {
-        fn next(&mut self) -> u64 {
+        fn next_u64(&mut self) -> u64 {
             self.0 ^= self.0 >> 12;
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
@@ -1120,15 +1245,21 @@ Al 0.35216(2) # the aluminium site
             let alphabet = b" \t\n'\";#_.?()-+/,0123456789xyzXYZloop_data_";
             for _ in 0..3000 {
                 let mut garbled = bytes.to_vec();
-                for _ in 0..1 + rng.next() % 4 {
-                    let at = (rng.next() % garbled.len() as u64) as usize;
-                    match rng.next() % 4 {
-                        0 => garbled[at] = rng.next() as u8,
-                        1 => garbled[at] = alphabet[(rng.next() % alphabet.len() as u64) as usize],
+                for _ in 0..1 + rng.next_u64() % 4 {
+                    let at = (rng.next_u64() % garbled.len() as u64) as usize;
+                    match rng.next_u64() % 4 {
+                        0 => garbled[at] = rng.next_u64() as u8,
+                        1 => {
+                            garbled[at] =
+                                alphabet[(rng.next_u64() % alphabet.len() as u64) as usize]
+                        }
                         2 => {
                             garbled.remove(at);
                         }
-                        _ => garbled.insert(at, alphabet[(rng.next() % alphabet.len() as u64) as usize]),
+                        _ => garbled.insert(
+                            at,
+                            alphabet[(rng.next_u64() % alphabet.len() as u64) as usize],
+                        ),
                     }
                 }
                 let text = String::from_utf8_lossy(&garbled);

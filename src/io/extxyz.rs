@@ -49,7 +49,12 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Structure>> {
     Ok(structures)
 }
 
-fn parse_frame(atoms: &[&str], header: &str, source: &str, header_line: usize) -> Result<Structure> {
+fn parse_frame(
+    atoms: &[&str],
+    header: &str,
+    source: &str,
+    header_line: usize,
+) -> Result<Structure> {
     let info = parse_key_values(header).map_err(|m| Error::parse(source, header_line, m))?;
     let get = |key: &str| {
         info.iter()
@@ -57,7 +62,11 @@ fn parse_frame(atoms: &[&str], header: &str, source: &str, header_line: usize) -
             .map(|(_, v)| v.as_str())
     };
     let lattice_text = get("Lattice").ok_or_else(|| {
-        Error::parse(source, header_line, "no Lattice=\"...\" on the comment line (a periodic cell is required)")
+        Error::parse(
+            source,
+            header_line,
+            "no Lattice=\"...\" on the comment line (a periodic cell is required)",
+        )
     })?;
     let values: Vec<f64> = lattice_text
         .split_whitespace()
@@ -102,7 +111,11 @@ fn parse_frame(atoms: &[&str], header: &str, source: &str, header_line: usize) -
                 .ok()
                 .filter(|&z| elements::check_atomic_number(z).is_ok())
                 .ok_or_else(|| {
-                    Error::parse(source, line_no, format!("bad atomic number '{}'", tokens[c]))
+                    Error::parse(
+                        source,
+                        line_no,
+                        format!("bad atomic number '{}'", tokens[c]),
+                    )
                 })?,
             (None, None) => unreachable!("columns() requires species or Z"),
         };
@@ -110,7 +123,11 @@ fn parse_frame(atoms: &[&str], header: &str, source: &str, header_line: usize) -
         for (d, slot) in p.iter_mut().enumerate() {
             let t = tokens[pos_col + d];
             *slot = parse_number(t).ok_or_else(|| {
-                Error::parse(source, line_no, format!("bad coordinate '{t}' (not a finite number)"))
+                Error::parse(
+                    source,
+                    line_no,
+                    format!("bad coordinate '{t}' (not a finite number)"),
+                )
             })?;
         }
         numbers.push(z);
@@ -126,10 +143,14 @@ fn parse_frame(atoms: &[&str], header: &str, source: &str, header_line: usize) -
 
 /// Finds the species (or Z) column, the first of the three position columns, and the total
 /// number of columns from a `Properties` value.
-fn columns(properties: &str) -> std::result::Result<(Option<usize>, Option<usize>, usize, usize), String> {
+fn columns(
+    properties: &str,
+) -> std::result::Result<(Option<usize>, Option<usize>, usize, usize), String> {
     let parts: Vec<&str> = properties.split(':').collect();
-    if parts.len() % 3 != 0 {
-        return Err(format!("Properties '{properties}' is not a list of name:type:count"));
+    if !parts.len().is_multiple_of(3) {
+        return Err(format!(
+            "Properties '{properties}' is not a list of name:type:count"
+        ));
     }
     let (mut col, mut species, mut z, mut pos) = (0usize, None, None, None);
     for p in parts.chunks(3) {
@@ -232,8 +253,15 @@ pub fn write(structures: &[Structure]) -> String {
         }
         let _ = write!(out, "\" Properties=species:S:1:pos:R:3");
         if let Some(id) = s.id() {
-            if id.chars().any(|c| c.is_whitespace() || c == '"' || c == '=') {
-                let _ = write!(out, " material_id=\"{}\"", id.replace('\\', "\\\\").replace('"', "\\\""));
+            if id
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '=')
+            {
+                let _ = write!(
+                    out,
+                    " material_id=\"{}\"",
+                    id.replace('\\', "\\\\").replace('"', "\\\"")
+                );
             } else {
                 let _ = write!(out, " material_id={id}");
             }

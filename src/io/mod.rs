@@ -80,7 +80,10 @@ pub fn read(path: impl AsRef<Path>) -> Result<Vec<Structure>> {
         Error::parse(
             &path.display().to_string(),
             0,
-            format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })?;
     let structures = parse(&text, format, &path.display().to_string())?;
@@ -135,11 +138,26 @@ mod tests {
 
     #[test]
     fn formats_from_names() {
-        assert_eq!(Format::from_path(Path::new("a/b.CIF")).unwrap(), Format::Cif);
-        assert_eq!(Format::from_path(Path::new("x.extxyz")).unwrap(), Format::ExtXyz);
-        assert_eq!(Format::from_path(Path::new("POSCAR")).unwrap(), Format::Poscar);
-        assert_eq!(Format::from_path(Path::new("CONTCAR_3")).unwrap(), Format::Poscar);
-        assert_eq!(Format::from_path(Path::new("si.vasp")).unwrap(), Format::Poscar);
+        assert_eq!(
+            Format::from_path(Path::new("a/b.CIF")).unwrap(),
+            Format::Cif
+        );
+        assert_eq!(
+            Format::from_path(Path::new("x.extxyz")).unwrap(),
+            Format::ExtXyz
+        );
+        assert_eq!(
+            Format::from_path(Path::new("POSCAR")).unwrap(),
+            Format::Poscar
+        );
+        assert_eq!(
+            Format::from_path(Path::new("CONTCAR_3")).unwrap(),
+            Format::Poscar
+        );
+        assert_eq!(
+            Format::from_path(Path::new("si.vasp")).unwrap(),
+            Format::Poscar
+        );
         assert!(Format::from_path(Path::new("x.pdb")).is_err());
     }
 }

@@ -65,11 +65,26 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
 fn print_table(m: &Metrics) {
     println!("structures               {}", m.structures);
     println!("failures (no atom)       {}", m.failures);
-    println!("atom count error         {:.2} %", 100.0 * m.atom_count_error);
+    println!(
+        "atom count error         {:.2} %",
+        100.0 * m.atom_count_error
+    );
     println!("position error actual    {:.4} Å", m.position_error_actual);
-    println!("position error detected  {:.4} Å", m.position_error_detected);
-    println!("species error actual     {:.2} %", 100.0 * m.species_error_actual);
-    println!("species error detected   {:.2} %", 100.0 * m.species_error_detected);
+    println!(
+        "position error detected  {:.4} Å",
+        m.position_error_detected
+    );
+    println!(
+        "species error actual     {:.2} %",
+        100.0 * m.species_error_actual
+    );
+    println!(
+        "species error detected   {:.2} %",
+        100.0 * m.species_error_detected
+    );
     println!("lattice length error     {:.4} Å", m.lattice_length_error);
-    println!("lattice angle error      {:.4} deg", m.lattice_angle_error_deg);
+    println!(
+        "lattice angle error      {:.4} deg",
+        m.lattice_angle_error_deg
+    );
 }

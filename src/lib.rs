@@ -14,6 +14,7 @@ pub mod error;
 pub mod field;
 pub mod io;
 pub mod metrics;
+pub mod model;
 pub mod oracle;
 pub mod vocabulary;
 

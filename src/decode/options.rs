@@ -32,7 +32,7 @@ impl Default for DecodeOptions {
             max_last_step: 0.9,
             nms_radius: 0.5,
             min_particles: 10,
-            species_offsets: (0..6).map(|i| -0.3 + 0.1 * i as f64).collect(),
+            species_offsets: vec![-0.3, -0.2, -0.1, 0.0, 0.1, 0.2],
             batch_size: 32,
         }
     }

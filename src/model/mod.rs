@@ -1,0 +1,17 @@
+//! NeSF's neural networks: plain weights with a reference forward pass, their ONNX graphs,
+//! model bundles, and running them through ONNX Runtime.
+
+pub mod bundle;
+pub mod graphs;
+pub mod latents;
+pub mod networks;
+pub mod onnx_writer;
+pub mod provider;
+pub mod runtime;
+pub mod weights;
+
+pub use bundle::{Bundle, Manifest, Provenance};
+pub use latents::Latents;
+pub use networks::{Model, NetworkField};
+pub use provider::{ModelOptions, Provider, ProviderReport};
+pub use weights::{EncoderWeights, Linear, NesfWeights};

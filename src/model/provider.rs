@@ -1,0 +1,64 @@
+//! Execution providers: where ONNX Runtime runs the networks, and what actually ran.
+
+use std::path::PathBuf;
+
+/// An ONNX Runtime execution provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// The CPU (always available).
+    Cpu,
+    /// An NVIDIA GPU through CUDA, by device number.
+    Cuda {
+        /// CUDA device number (0 for the first GPU).
+        device_id: i32,
+    },
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Provider::Cpu => write!(f, "CPU"),
+            Provider::Cuda { device_id } => write!(f, "CUDA (device {device_id})"),
+        }
+    }
+}
+
+/// How to run a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelOptions {
+    /// The execution provider asked for. Default: CPU.
+    pub provider: Provider,
+    /// When the provider cannot run: false (default) fails with ONNX Runtime's reason; true runs
+    /// on the CPU instead and says so in [`ProviderReport`].
+    pub allow_fallback: bool,
+    /// ONNX Runtime intra-op threads; 0 (default) lets ONNX Runtime choose (one per core).
+    pub threads: usize,
+    /// The ONNX Runtime library to load; None searches as `runtime::load` documents.
+    pub runtime_path: Option<PathBuf>,
+    /// Most query points sent to ONNX Runtime in one run (bounds memory). Default 65 536.
+    pub max_points_per_run: usize,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            provider: Provider::Cpu,
+            allow_fallback: false,
+            threads: 0,
+            runtime_path: None,
+            max_points_per_run: 65_536,
+        }
+    }
+}
+
+/// The provider a model was asked to use and the one that actually runs it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProviderReport {
+    /// What was asked for.
+    pub requested: Provider,
+    /// What runs the networks.
+    pub active: Provider,
+    /// Why the requested provider is not active (only after an allowed fallback).
+    pub fallback_reason: Option<String>,
+}

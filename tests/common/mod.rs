@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests: data files and random-weight model bundles.
+#![allow(dead_code)]
+
+use nesf::model::{Bundle, NesfWeights, Provenance};
+use nesf::{BoundingBox, DecodeOptions, Structure, Vocabulary};
+
+/// Every structure of a file in data/.
+pub fn data(name: &str) -> Vec<Structure> {
+    nesf::io::read(format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// Random weights of the paper's sizes whose lattice heads give plausible cells
+/// (lengths near 4 Å, angles near 90 degrees), so random latents decode without errors.
+pub fn random_weights(vocab: usize, seed: u64) -> NesfWeights {
+    let mut w = NesfWeights::random(vocab, 192, seed).unwrap();
+    for (head, centre) in [
+        (&mut w.lattice_lengths, 4.0f32),
+        (&mut w.lattice_angles, std::f32::consts::FRAC_PI_2),
+    ] {
+        let last = head.last_mut().unwrap();
+        last.weight.iter_mut().for_each(|x| *x *= 0.01);
+        last.bias.iter_mut().for_each(|b| *b = centre);
+    }
+    w
+}
+
+/// A random-weight bundle for `structures` (their vocabulary and bounding box).
+pub fn random_bundle(structures: &[Structure], seed: u64) -> (Bundle, NesfWeights) {
+    let vocabulary = Vocabulary::from_structures(structures).unwrap();
+    let weights = random_weights(vocabulary.len(), seed);
+    let bundle = Bundle::from_weights(
+        &weights,
+        &vocabulary,
+        BoundingBox::of_structures(structures).unwrap(),
+        DecodeOptions::default(),
+        Provenance {
+            dataset: "random weights (test)".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    (bundle, weights)
+}

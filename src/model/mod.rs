@@ -2,6 +2,7 @@
 //! model bundles, and running them through ONNX Runtime.
 
 pub mod bundle;
+pub mod default;
 pub mod graphs;
 pub mod latents;
 pub mod networks;
@@ -11,6 +12,7 @@ pub mod runtime;
 pub mod weights;
 
 pub use bundle::{Bundle, Manifest, Provenance};
+pub use default::default_model_bytes;
 pub use latents::Latents;
 pub use networks::{Model, NetworkField};
 pub use provider::{ModelOptions, Provider, ProviderReport};

@@ -63,6 +63,16 @@ impl Model {
         Model::from_bundle(Bundle::load(path)?, options)
     }
 
+    /// Loads the model embedded in the library. Fails when this build embeds none.
+    pub fn load_default(options: &ModelOptions) -> Result<Self> {
+        let bytes = super::default::default_model_bytes().ok_or_else(|| {
+            Error::Model(
+                "no default model is embedded in this build; pass a model bundle explicitly".into(),
+            )
+        })?;
+        Model::from_bytes(bytes, options)
+    }
+
     /// Loads a bundle file from memory and creates its sessions.
     pub fn from_bytes(bytes: &[u8], options: &ModelOptions) -> Result<Self> {
         Model::from_bundle(Bundle::from_bytes(bytes)?, options)

@@ -3,7 +3,7 @@
 use clap::Args;
 use nesf::DecodeOptions;
 
-/// Decoder settings; each defaults to the reference configuration.
+/// Decoder settings; each defaults to the model's setting (the reference configuration).
 #[derive(Args, Debug)]
 pub struct DecodeArgs {
     /// Particle grid spacing (Å) [default: 0.5]
@@ -27,9 +27,10 @@ pub struct DecodeArgs {
 }
 
 impl DecodeArgs {
-    /// The decoder options: defaults overridden by the flags given.
-    pub fn options(&self) -> DecodeOptions {
-        let d = DecodeOptions::default();
+    /// The decoder options: `defaults` (the model's, else the reference's) overridden by the
+    /// flags given.
+    pub fn options(&self, defaults: Option<&DecodeOptions>) -> DecodeOptions {
+        let d = defaults.cloned().unwrap_or_default();
         DecodeOptions {
             grid_step: self.grid_step.unwrap_or(d.grid_step),
             steps: self.steps.unwrap_or(d.steps),

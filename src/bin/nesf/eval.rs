@@ -1,24 +1,29 @@
-//! `nesf eval --oracle FILE`: decode structures and report the paper's metrics.
+//! `nesf eval FILE`: decode structures with the oracle field or a model and report the paper's
+//! metrics.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use nesf::{decode::decode_with_progress, Metrics, MetricsAccumulator, OracleField};
+use nesf::decode::decode_with_progress;
+use nesf::{DecodedStructure, Metrics, MetricsAccumulator, OracleField, Structure};
 
 use crate::decode_args::DecodeArgs;
+use crate::model_args::ModelArgs;
 use crate::progress;
 
 /// Arguments of `nesf eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Decode with the exact (oracle) field of the structures themselves
-    #[arg(long, required = true)]
+    /// Decode with the exact (oracle) field of the structures themselves instead of a model
+    #[arg(long, conflicts_with = "model")]
     oracle: bool,
-    /// Structures to decode (.cif, .xyz/.extxyz, POSCAR/CONTCAR/.vasp)
+    /// Structures to evaluate (.cif, .xyz/.extxyz, POSCAR/CONTCAR/.vasp)
     file: PathBuf,
     /// Print one JSON object with the metrics on stdout
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    model: ModelArgs,
     #[command(flatten)]
     decode: DecodeArgs,
 }
@@ -26,28 +31,22 @@ pub struct EvalArgs {
 /// Runs the evaluation and prints the metrics.
 pub fn run(args: EvalArgs) -> nesf::Result<()> {
     let structures = nesf::io::read(&args.file)?;
-    let field = OracleField::new(&structures)?;
-    let items: Vec<usize> = (0..structures.len()).collect();
-    let bar = progress::bar(items.len(), "decoding");
-    let decoded = decode_with_progress(&field, &items, &args.decode.options(), &|n| {
-        bar.set_position(n as u64)
-    })?;
+    let bar = progress::bar(structures.len(), "decoding");
+    let tick = |n: usize| bar.set_position(n as u64);
+    let decoded = if args.oracle {
+        let field = OracleField::new(&structures)?;
+        let items: Vec<usize> = (0..structures.len()).collect();
+        decode_with_progress(&field, &items, &args.decode.options(None), &tick)?
+    } else {
+        let model = args.model.load()?;
+        bar.set_message("encoding");
+        let latents = model.encode(&structures)?;
+        bar.set_message("decoding");
+        let options = args.decode.options(Some(model.decode_options()));
+        model.decode_with_progress(&latents, &options, &tick)?
+    };
     bar.finish_and_clear();
-
-    let mut acc = MetricsAccumulator::new();
-    let mut mismatched = Vec::new();
-    for (truth, d) in structures.iter().zip(&decoded) {
-        acc.add_decoded(truth, d);
-        if d.len() != truth.len() {
-            mismatched.push(format!(
-                "{} ({} atoms, {} found)",
-                truth.id().unwrap_or("?"),
-                truth.len(),
-                d.len()
-            ));
-        }
-    }
-    let metrics = acc.finish();
+    let metrics = evaluate(&structures, &decoded);
     if args.json {
         println!(
             "{}",
@@ -55,14 +54,30 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
         );
     } else {
         print_table(&metrics);
-        if !mismatched.is_empty() {
+        let mismatched: Vec<String> = structures
+            .iter()
+            .zip(&decoded)
+            .filter(|(t, d)| t.len() != d.len())
+            .map(|(t, d)| format!("{} ({} -> {})", t.id().unwrap_or("?"), t.len(), d.len()))
+            .collect();
+        if !mismatched.is_empty() && mismatched.len() <= 20 {
             println!("atom count differs for: {}", mismatched.join(", "));
         }
     }
     Ok(())
 }
 
-fn print_table(m: &Metrics) {
+/// The metrics of decoded structures against the originals.
+pub fn evaluate(truth: &[Structure], decoded: &[DecodedStructure]) -> Metrics {
+    let mut acc = MetricsAccumulator::new();
+    for (t, d) in truth.iter().zip(decoded) {
+        acc.add_decoded(t, d);
+    }
+    acc.finish()
+}
+
+/// Prints the metrics as a table.
+pub fn print_table(m: &Metrics) {
     println!("structures               {}", m.structures);
     println!("failures (no atom)       {}", m.failures);
     println!(

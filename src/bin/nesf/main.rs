@@ -1,8 +1,12 @@
-//! `nesf`: the command-line door onto the library (evaluation, conversion).
+//! `nesf`: the command-line door onto the library (autoencoding, evaluation, conversion, model
+//! information).
 
+mod autoencode;
 mod convert;
 mod decode_args;
 mod eval;
+mod info;
+mod model_args;
 mod progress;
 
 use std::process::ExitCode;
@@ -19,8 +23,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode every structure of a file and print the paper's metrics.
+    /// Encode structures, decode them back, write the result and compare.
+    Autoencode(autoencode::AutoencodeArgs),
+    /// Decode every structure of a file (with a model or the exact oracle field) and print the
+    /// paper's metrics.
     Eval(eval::EvalArgs),
+    /// Show the ONNX Runtime in use, the model's facts and its execution provider.
+    Info(info::InfoArgs),
     /// Convert structures between formats (chosen by file name: .cif, .xyz/.extxyz,
     /// POSCAR/CONTCAR/.vasp).
     Convert(convert::ConvertArgs),
@@ -29,7 +38,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Autoencode(args) => autoencode::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Info(args) => info::run(args),
         Command::Convert(args) => convert::run(args),
     };
     match result {

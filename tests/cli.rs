@@ -1,0 +1,189 @@
+//! The `nesf` command-line program, run as a user would.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{data, random_bundle};
+
+fn nesf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nesf"))
+        .args(args)
+        .output()
+        .expect("run nesf")
+}
+
+fn data_path(name: &str) -> String {
+    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const KEYS: [&str; 9] = [
+    "structures",
+    "failures",
+    "atom_count_error",
+    "position_error_actual",
+    "position_error_detected",
+    "species_error_actual",
+    "species_error_detected",
+    "lattice_length_error",
+    "lattice_angle_error_deg",
+];
+
+#[test]
+fn oracle_eval_json() {
+    let o = nesf(&["eval", "--oracle", &data_path("ybco13.extxyz"), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for k in KEYS {
+        assert!(v.get(k).is_some(), "missing key {k} in {v}");
+    }
+    assert_eq!(v["structures"], 100);
+    assert_eq!(v["atom_count_error"], 0.0);
+    assert!(v["position_error_actual"].as_f64().unwrap() < 1e-4);
+}
+
+#[test]
+fn convert_between_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let cif = dir.path().join("all.cif");
+    let o = nesf(&[
+        "convert",
+        &data_path("ybco13.extxyz"),
+        cif.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let back = nesf::io::read(&cif).unwrap();
+    assert_eq!(back.len(), 100);
+    // one structure to POSCAR; many to POSCAR is an error that says why
+    let one = dir.path().join("one.cif");
+    nesf::io::write(&one, &back[..1]).unwrap();
+    let poscar = dir.path().join("POSCAR");
+    let o = nesf(&["convert", one.to_str().unwrap(), poscar.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = nesf(&["convert", cif.to_str().unwrap(), poscar.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("exactly one structure"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn malformed_and_missing_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.xyz");
+    std::fs::write(
+        &bad,
+        "2\nLattice=\"4 0 0 0 4 0 0 0 4\"\nNa 0 0 0\nCl 1 nan 1\n",
+    )
+    .unwrap();
+    let o = nesf(&["eval", "--oracle", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("bad.xyz:4:"), "{}", stderr(&o));
+    let o = nesf(&["eval", "--oracle", "/nonexistent/x.cif"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("/nonexistent/x.cif"), "{}", stderr(&o));
+    let o = nesf(&["convert", &data_path("ybco13.extxyz"), "out.pdb"]);
+    assert!(stderr(&o).contains("unknown file format"), "{}", stderr(&o));
+}
+
+fn write_bundle(dir: &Path) -> String {
+    let (bundle, _) = random_bundle(&data("ybco13.extxyz"), 9);
+    let path = dir.join("random.nesf");
+    bundle.write_file(&path).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn model_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path());
+    let input = dir.path().join("three.xyz");
+    nesf::io::write(&input, &data("ybco13.extxyz")[..3]).unwrap();
+
+    let out = dir.path().join("out.xyz");
+    let o = nesf(&[
+        "autoencode",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        &bundle,
+        "--steps",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("atom count error"), "{}", stdout(&o));
+
+    let o = nesf(&[
+        "eval",
+        "--model",
+        &bundle,
+        input.to_str().unwrap(),
+        "--json",
+        "--steps",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["structures"], 3);
+    for k in KEYS {
+        assert!(v.get(k).is_some(), "missing key {k}");
+    }
+
+    let o = nesf(&["info", "--model", &bundle, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["manifest"]["latent_size"], 192);
+    assert_eq!(v["provider"]["active"], "cpu");
+    assert!(v["onnxruntime"]["path"]
+        .as_str()
+        .unwrap()
+        .contains("onnxruntime"));
+
+    let o = nesf(&["info", "--model", &bundle]);
+    assert!(
+        stdout(&o).contains("execution provider: CPU"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = nesf(&["info", "--model", &bundle, "--device", "cuda:0"]);
+    let info = nesf::model::runtime::load(None).unwrap();
+    if !info.available_providers.iter().any(|p| p.contains("CUDA")) {
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains("CUDA"), "{}", stderr(&o));
+        let o = nesf(&[
+            "info",
+            "--model",
+            &bundle,
+            "--device",
+            "cuda",
+            "--allow-fallback",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("warning: running on CPU instead of CUDA"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = nesf(&["info", "--model", &bundle, "--device", "tpu"]);
+    assert!(
+        stderr(&o).contains("expected cpu, cuda or cuda:N"),
+        "{}",
+        stderr(&o)
+    );
+    let o = nesf(&["info", "--model", input.to_str().unwrap()]);
+    assert!(!o.status.success());
+}

@@ -8,6 +8,9 @@
 
 use std::time::Instant;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use nesf::model::{graphs, runtime, Bundle, Model, ModelOptions, NesfWeights, Provenance};
 use nesf::{BoundingBox, DecodeOptions, Vocabulary};
 use ort::session::builder::GraphOptimizationLevel;
@@ -43,16 +46,7 @@ fn main() {
     let structures = &val[..n];
 
     let vocabulary = Vocabulary::from_structures(&train).expect("vocabulary");
-    let mut weights = NesfWeights::random(vocabulary.len(), 192, 1).expect("weights");
-    // plausible cells from the lattice heads (random heads may predict impossible ones)
-    for (head, centre) in [
-        (&mut weights.lattice_lengths, 4.0f32),
-        (&mut weights.lattice_angles, std::f32::consts::FRAC_PI_2),
-    ] {
-        let last = head.last_mut().expect("layers");
-        last.weight.iter_mut().for_each(|x| *x *= 0.01);
-        last.bias.iter_mut().for_each(|b| *b = centre);
-    }
+    let weights = common::random_weights(vocabulary.len(), 1);
     let bundle = Bundle::from_weights(
         &weights,
         &vocabulary,

@@ -119,7 +119,7 @@ fn model_commands() {
         out.to_str().unwrap(),
         "--model",
         &bundle,
-        "--steps",
+        "--flow-steps",
         "4",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -131,7 +131,7 @@ fn model_commands() {
         &bundle,
         input.to_str().unwrap(),
         "--json",
-        "--steps",
+        "--flow-steps",
         "4",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -178,6 +178,41 @@ fn model_commands() {
             stderr(&o)
         );
     }
+    let path_dir = dir.path().join("path");
+    let o = nesf(&[
+        "interpolate",
+        input.to_str().unwrap(),
+        &data_path("ybco13.extxyz"),
+        "--b-id",
+        data("ybco13.extxyz")[5].id().unwrap(),
+        "--steps",
+        "3",
+        "-o",
+        path_dir.to_str().unwrap(),
+        "--model",
+        &bundle,
+        "--flow-steps",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2 + 3, "{}", stdout(&o));
+    let o = nesf(&[
+        "interpolate",
+        input.to_str().unwrap(),
+        input.to_str().unwrap(),
+        "--a-id",
+        "nope",
+        "-o",
+        path_dir.to_str().unwrap(),
+        "--model",
+        &bundle,
+    ]);
+    assert!(
+        stderr(&o).contains("no structure with id 'nope'"),
+        "{}",
+        stderr(&o)
+    );
+
     let o = nesf(&["info", "--model", &bundle, "--device", "tpu"]);
     assert!(
         stderr(&o).contains("expected cpu, cuda or cuda:N"),

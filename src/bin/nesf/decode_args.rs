@@ -11,7 +11,7 @@ pub struct DecodeArgs {
     grid_step: Option<f64>,
     /// Flow steps per particle [default: 64]
     #[arg(long)]
-    steps: Option<usize>,
+    flow_steps: Option<usize>,
     /// Discard particles whose last move is longer than this (Å) [default: 0.9]
     #[arg(long)]
     max_last_step: Option<f64>,
@@ -33,7 +33,7 @@ impl DecodeArgs {
         let d = defaults.cloned().unwrap_or_default();
         DecodeOptions {
             grid_step: self.grid_step.unwrap_or(d.grid_step),
-            steps: self.steps.unwrap_or(d.steps),
+            steps: self.flow_steps.unwrap_or(d.steps),
             max_last_step: self.max_last_step.unwrap_or(d.max_last_step),
             nms_radius: self.nms_radius.unwrap_or(d.nms_radius),
             min_particles: self.min_particles.unwrap_or(d.min_particles),

@@ -6,6 +6,7 @@ mod convert;
 mod decode_args;
 mod eval;
 mod info;
+mod interpolate;
 mod model_args;
 mod progress;
 
@@ -30,6 +31,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Show the ONNX Runtime in use, the model's facts and its execution provider.
     Info(info::InfoArgs),
+    /// Decode structures along the straight path between the latents of two structures.
+    Interpolate(interpolate::InterpolateArgs),
     /// Convert structures between formats (chosen by file name: .cif, .xyz/.extxyz,
     /// POSCAR/CONTCAR/.vasp).
     Convert(convert::ConvertArgs),
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Autoencode(args) => autoencode::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Info(args) => info::run(args),
+        Command::Interpolate(args) => interpolate::run(args),
         Command::Convert(args) => convert::run(args),
     };
     match result {
@@ -49,5 +53,14 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -5,9 +5,12 @@
 //! POSCAR), runs the NeSF decoder over any [`field::Field`] (the exact oracle field, or the
 //! neural networks), and computes the paper's metrics.
 //!
+//! The C ABI (`include/nesf.h`, module [`capi`]) wraps this API for C, C++, Fortran and Julia.
+//!
 //! Units: lengths in Å, lattice angles in degrees, positions Cartesian in the frame of the
 //! lattice vectors (rows a, b, c), species as atomic numbers.
 
+pub mod capi;
 pub mod crystal;
 pub mod decode;
 pub mod error;

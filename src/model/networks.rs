@@ -379,7 +379,10 @@ impl Field for NetworkField<'_> {
             .iter()
             .map(|&i| match self.lattices.get(i) {
                 Some(Ok(l)) => Ok(*l),
-                Some(Err(e)) => Err(Error::Field(e.to_string())),
+                Some(Err(e)) => Err(Error::Field(match e {
+                    Error::Field(m) => m.clone(),
+                    other => other.to_string(),
+                })),
                 None => Err(Error::InvalidArgument(format!(
                     "latent {i} requested from a field of {}",
                     self.lattices.len()

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: data files and random-weight model bundles.
 #![allow(dead_code)]
 
+pub mod native;
+
 use nesf::model::{Bundle, NesfWeights, Provenance};
 use nesf::{BoundingBox, DecodeOptions, Structure, Vocabulary};
 

@@ -1,0 +1,254 @@
+//! Option structs: how to run a model (`nesf_model_options_t`) and how to decode
+//! (`nesf_decode_options_t`). Both start with `struct_size`, which the caller sets to the
+//! `sizeof` it was compiled with, so fields can be appended in later versions without
+//! breaking programs built against this one.
+
+use crate::decode::DecodeOptions;
+use crate::model::{ModelOptions, Provider};
+
+use super::status::nesf_status_t;
+use super::status::{guard, reference, reference_mut, CResult, CapiError};
+
+/// Run the networks on the CPU (always available).
+pub const NESF_PROVIDER_CPU: i32 = 0;
+/// Run the networks on an NVIDIA GPU through CUDA (needs a GPU build of ONNX Runtime).
+pub const NESF_PROVIDER_CUDA: i32 = 1;
+/// The most species-vote offsets `nesf_decode_options_t` holds.
+pub const NESF_MAX_SPECIES_OFFSETS: usize = 16;
+
+/// How to run a model. Set `struct_size = sizeof(nesf_model_options_t)`, then call
+/// `nesf_model_options_init()` for the defaults before changing fields.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct nesf_model_options_t {
+    /// `sizeof(nesf_model_options_t)` as the caller was compiled with.
+    pub struct_size: usize,
+    /// `NESF_PROVIDER_CPU` (default) or `NESF_PROVIDER_CUDA`.
+    pub provider: i32,
+    /// CUDA device number (with `NESF_PROVIDER_CUDA`). Default 0.
+    pub device_id: i32,
+    /// When the provider cannot run: false (default) makes loading fail with the reason; true
+    /// runs on the CPU instead, which `nesf_model_provider()` then reports.
+    pub allow_fallback: bool,
+    /// ONNX Runtime intra-op threads per network; 0 (default) lets ONNX Runtime choose.
+    pub threads: usize,
+    /// Most query points sent to ONNX Runtime in one run (bounds memory). Default 65536.
+    pub max_points_per_run: usize,
+}
+
+/// Settings of the decoder. Set `struct_size = sizeof(nesf_decode_options_t)`, then fill it
+/// with `nesf_decode_options_init()` (the paper's settings) or `nesf_model_decode_options()`
+/// (the model's defaults) before changing fields. Lengths in Å.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct nesf_decode_options_t {
+    /// `sizeof(nesf_decode_options_t)` as the caller was compiled with.
+    pub struct_size: usize,
+    /// Spacing (Å) of the initial particle grid over the model's bounding box. Paper: 0.5.
+    pub grid_step: f64,
+    /// Moves of every particle along the position field. Paper: 64.
+    pub steps: usize,
+    /// Particles whose last move is longer than this (Å) are discarded. Paper: 0.9.
+    pub max_last_step: f64,
+    /// Non-maximum-suppression radius (Å). Paper: 0.5.
+    pub nms_radius: f64,
+    /// A cluster needs at least this many particles to become an atom. Paper: 10.
+    pub min_particles: usize,
+    /// Structures whose particles go to the networks in one run. Paper: 32.
+    pub batch_size: usize,
+    /// Number of valid entries of `species_offsets` (1 to `NESF_MAX_SPECIES_OFFSETS`).
+    pub n_species_offsets: usize,
+    /// Offsets (Å) along each axis of the species-vote grid around every atom.
+    /// Paper: -0.3, -0.2, -0.1, 0, 0.1, 0.2.
+    pub species_offsets: [f64; NESF_MAX_SPECIES_OFFSETS],
+}
+
+fn size_error(name: &str, type_name: &str, got: usize, want: usize) -> CapiError {
+    CapiError::invalid(format!(
+        "{name}->struct_size is {got}, but this library's {type_name} has size {want}: set \
+         struct_size = sizeof({type_name}) and use the header of the library you run with"
+    ))
+}
+
+/// A copy of an options struct after checking its `struct_size` (the first field).
+///
+/// # Safety
+/// `ptr` is NULL or points to a readable struct whose first field is a `size_t`.
+unsafe fn read_sized<T: Copy>(ptr: *const T, name: &str, type_name: &str) -> CResult<T> {
+    // SAFETY: forwarded contract; only the leading size_t is read before the size check.
+    let size = unsafe { *reference(ptr.cast::<usize>(), name)? };
+    if size != std::mem::size_of::<T>() {
+        return Err(size_error(name, type_name, size, std::mem::size_of::<T>()));
+    }
+    // SAFETY: the caller says this many bytes are there.
+    Ok(unsafe { ptr.read() })
+}
+
+/// Checks `struct_size` and overwrites the rest of an options struct.
+///
+/// # Safety
+/// `ptr` is NULL or points to a writable struct whose first field is a `size_t`.
+unsafe fn write_sized<T>(ptr: *mut T, name: &str, type_name: &str, value: T) -> CResult {
+    // SAFETY: forwarded contract; only the leading size_t is read before the size check.
+    let size = unsafe { *reference(ptr.cast_const().cast::<usize>(), name)? };
+    if size != std::mem::size_of::<T>() {
+        return Err(size_error(name, type_name, size, std::mem::size_of::<T>()));
+    }
+    // SAFETY: as above; the value carries the same struct_size.
+    unsafe { *reference_mut(ptr, name)? = value };
+    Ok(())
+}
+
+impl nesf_model_options_t {
+    fn from_options(o: &ModelOptions) -> Self {
+        let (provider, device_id) = match o.provider {
+            Provider::Cpu => (NESF_PROVIDER_CPU, 0),
+            Provider::Cuda { device_id } => (NESF_PROVIDER_CUDA, device_id),
+        };
+        nesf_model_options_t {
+            struct_size: std::mem::size_of::<Self>(),
+            provider,
+            device_id,
+            allow_fallback: o.allow_fallback,
+            threads: o.threads,
+            max_points_per_run: o.max_points_per_run,
+        }
+    }
+
+    fn to_options(self) -> CResult<ModelOptions> {
+        let provider = match self.provider {
+            NESF_PROVIDER_CPU => Provider::Cpu,
+            NESF_PROVIDER_CUDA => Provider::Cuda {
+                device_id: self.device_id,
+            },
+            other => {
+                return Err(CapiError::invalid(format!(
+                "options->provider is {other}, expected NESF_PROVIDER_CPU ({NESF_PROVIDER_CPU}) \
+                     or NESF_PROVIDER_CUDA ({NESF_PROVIDER_CUDA})"
+            )))
+            }
+        };
+        if self.max_points_per_run == 0 {
+            return Err(CapiError::invalid(
+                "options->max_points_per_run must be at least 1",
+            ));
+        }
+        Ok(ModelOptions {
+            provider,
+            allow_fallback: self.allow_fallback,
+            threads: self.threads,
+            runtime_path: None,
+            max_points_per_run: self.max_points_per_run,
+        })
+    }
+}
+
+/// Model options from a caller's struct; NULL gives the defaults.
+///
+/// # Safety
+/// `ptr` is NULL or points to a readable `nesf_model_options_t`.
+pub(crate) unsafe fn model_options(ptr: *const nesf_model_options_t) -> CResult<ModelOptions> {
+    if ptr.is_null() {
+        return Ok(ModelOptions::default());
+    }
+    // SAFETY: forwarded contract.
+    unsafe { read_sized(ptr, "options", "nesf_model_options_t") }?.to_options()
+}
+
+impl nesf_decode_options_t {
+    fn from_options(o: &DecodeOptions) -> CResult<Self> {
+        let n = o.species_offsets.len();
+        if n > NESF_MAX_SPECIES_OFFSETS {
+            return Err(CapiError::invalid(format!(
+                "the decode options have {n} species offsets, more than the \
+                 NESF_MAX_SPECIES_OFFSETS ({NESF_MAX_SPECIES_OFFSETS}) the C struct holds"
+            )));
+        }
+        let mut species_offsets = [0.0; NESF_MAX_SPECIES_OFFSETS];
+        species_offsets[..n].copy_from_slice(&o.species_offsets);
+        Ok(nesf_decode_options_t {
+            struct_size: std::mem::size_of::<Self>(),
+            grid_step: o.grid_step,
+            steps: o.steps,
+            max_last_step: o.max_last_step,
+            nms_radius: o.nms_radius,
+            min_particles: o.min_particles,
+            batch_size: o.batch_size,
+            n_species_offsets: n,
+            species_offsets,
+        })
+    }
+
+    fn to_options(self) -> CResult<DecodeOptions> {
+        let n = self.n_species_offsets;
+        if n == 0 || n > NESF_MAX_SPECIES_OFFSETS {
+            return Err(CapiError::invalid(format!(
+                "options->n_species_offsets is {n}, expected 1 to {NESF_MAX_SPECIES_OFFSETS}"
+            )));
+        }
+        let options = DecodeOptions {
+            grid_step: self.grid_step,
+            steps: self.steps,
+            max_last_step: self.max_last_step,
+            nms_radius: self.nms_radius,
+            min_particles: self.min_particles,
+            species_offsets: self.species_offsets[..n].to_vec(),
+            batch_size: self.batch_size,
+        };
+        options.validate()?;
+        Ok(options)
+    }
+}
+
+/// Decode options from a caller's struct; NULL gives `default`.
+///
+/// # Safety
+/// `ptr` is NULL or points to a readable `nesf_decode_options_t`.
+pub(crate) unsafe fn decode_options(
+    ptr: *const nesf_decode_options_t,
+    default: &DecodeOptions,
+) -> CResult<DecodeOptions> {
+    if ptr.is_null() {
+        return Ok(default.clone());
+    }
+    // SAFETY: forwarded contract.
+    unsafe { read_sized(ptr, "options", "nesf_decode_options_t") }?.to_options()
+}
+
+/// Fills a decode-options struct from Rust options.
+///
+/// # Safety
+/// `ptr` is NULL or points to a writable `nesf_decode_options_t`.
+pub(crate) unsafe fn write_decode_options(
+    ptr: *mut nesf_decode_options_t,
+    options: &DecodeOptions,
+) -> CResult {
+    let value = nesf_decode_options_t::from_options(options)?;
+    // SAFETY: forwarded contract.
+    unsafe { write_sized(ptr, "options", "nesf_decode_options_t", value) }
+}
+
+/// Fills `options` with the defaults: CPU, no fallback, ONNX Runtime's choice of threads,
+/// 65536 points per run. `options->struct_size` must be set first.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_model_options_init(
+    options: *mut nesf_model_options_t,
+) -> nesf_status_t {
+    guard("nesf_model_options_init", || {
+        let value = nesf_model_options_t::from_options(&ModelOptions::default());
+        // SAFETY: the caller's contract.
+        unsafe { write_sized(options, "options", "nesf_model_options_t", value) }
+    })
+}
+
+/// Fills `options` with the paper's decoder settings. `options->struct_size` must be set
+/// first. A model may have its own defaults: see `nesf_model_decode_options()`.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_decode_options_init(
+    options: *mut nesf_decode_options_t,
+) -> nesf_status_t {
+    guard("nesf_decode_options_init", || {
+        // SAFETY: the caller's contract.
+        unsafe { write_decode_options(options, &DecodeOptions::default()) }
+    })
+}

@@ -1,0 +1,373 @@
+//! Structures (`nesf_structure_t`) and lists of structures (`nesf_structures_t`): made from
+//! caller arrays, decoded, or read from files; read back into caller buffers.
+
+use crate::crystal::{Lattice, Structure, Vec3};
+use crate::decode::DecodedStructure;
+
+use super::status::nesf_status_t;
+use super::status::{
+    check_capacity, checked_product, guard, guard_value, input_slice, output_slice, reference,
+    reference_mut, write_out, CResult, CapiError,
+};
+
+/// A crystal structure owned by the caller (free it with `nesf_structure_free()`): a lattice,
+/// atomic numbers and Cartesian positions, plus the decoder's per-atom confidence when it was
+/// decoded. A decoded structure may hold no atom (decoding found none). Immutable: safe to
+/// read from many threads at once.
+#[derive(Debug, Clone)]
+pub struct nesf_structure_t {
+    lattice: Lattice,
+    numbers: Vec<u8>,
+    positions: Vec<Vec3>,
+    confidence: Option<Vec<f32>>,
+}
+
+/// An ordered list of structures owned by the caller (free it with `nesf_structures_free()`).
+/// Not safe to modify from one thread while another uses it.
+#[derive(Debug, Clone, Default)]
+pub struct nesf_structures_t {
+    items: Vec<nesf_structure_t>,
+}
+
+impl nesf_structure_t {
+    pub(crate) fn from_structure(s: &Structure) -> Self {
+        nesf_structure_t {
+            lattice: *s.lattice(),
+            numbers: s.numbers().to_vec(),
+            positions: s.positions().to_vec(),
+            confidence: None,
+        }
+    }
+
+    pub(crate) fn from_decoded(d: DecodedStructure) -> Self {
+        nesf_structure_t {
+            lattice: d.lattice,
+            numbers: d.numbers,
+            positions: d.positions,
+            confidence: Some(d.confidence),
+        }
+    }
+
+    /// The structure as the library's validated type; fails for a structure without atoms.
+    pub(crate) fn to_structure(&self) -> CResult<Structure> {
+        Ok(Structure::new(
+            self.lattice,
+            self.numbers.clone(),
+            self.positions.clone(),
+        )?)
+    }
+}
+
+impl nesf_structures_t {
+    pub(crate) fn new(items: Vec<nesf_structure_t>) -> Self {
+        nesf_structures_t { items }
+    }
+
+    /// Every structure as the library's validated type, naming the first that is not valid.
+    pub(crate) fn to_structures(&self) -> CResult<Vec<Structure>> {
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.to_structure().map_err(|e| CapiError {
+                    status: e.status,
+                    message: format!("structure {i}: {}", e.message),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Hands a new object to the caller through an output pointer.
+///
+/// # Safety
+/// `out` is valid for writes (checked non-NULL by the caller).
+pub(crate) unsafe fn hand_out<T>(out: *mut *mut T, value: T) {
+    // SAFETY: the caller's contract.
+    unsafe { out.write(Box::into_raw(Box::new(value))) };
+}
+
+/// Sets an output handle pointer to NULL (so it is NULL on failure).
+///
+/// # Safety
+/// `out` is NULL or valid for writes.
+pub(crate) unsafe fn clear_out<T>(out: *mut *mut T, name: &str) -> CResult {
+    // SAFETY: the caller's contract.
+    unsafe { write_out(out, name, std::ptr::null_mut()) }
+}
+
+/// Creates a structure from a lattice (9 values: rows a, b, c in Å), `n_atoms` Cartesian
+/// positions (`positions[n_atoms][3]`, Å) and atomic numbers (1 to 118). Fails on zero atoms,
+/// non-finite numbers, a degenerate cell or an unknown element. `*structure` receives the new
+/// structure, or NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_new(
+    lattice: *const f64,
+    positions: *const f64,
+    numbers: *const i32,
+    n_atoms: usize,
+    structure: *mut *mut nesf_structure_t,
+) -> nesf_status_t {
+    guard("nesf_structure_new", || {
+        // SAFETY (all blocks): pointer validity is the caller's contract; the helpers check NULL.
+        unsafe { clear_out(structure, "structure") }?;
+        let cell = unsafe { input_slice(lattice, 9, "lattice") }?;
+        let n3 = checked_product(n_atoms, 3, "n_atoms x 3 positions")?;
+        let flat = unsafe { input_slice(positions, n3, "positions") }?;
+        let numbers = unsafe { input_slice(numbers, n_atoms, "numbers") }?;
+        let lattice = Lattice::new([
+            [cell[0], cell[1], cell[2]],
+            [cell[3], cell[4], cell[5]],
+            [cell[6], cell[7], cell[8]],
+        ])?;
+        let numbers = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, &z)| {
+                u8::try_from(z).map_err(|_| {
+                    crate::error::Error::UnknownElement(format!("atomic number {z} of atom {i}"))
+                })
+            })
+            .collect::<Result<Vec<u8>, _>>()?;
+        let positions = flat.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+        let s = Structure::new(lattice, numbers, positions)?;
+        unsafe { hand_out(structure, nesf_structure_t::from_structure(&s)) };
+        Ok(())
+    })
+}
+
+/// Frees a structure. NULL is accepted and ignored.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_free(structure: *mut nesf_structure_t) {
+    guard_value("nesf_structure_free", (), || {
+        if !structure.is_null() {
+            // SAFETY: the caller's contract: a live handle from Box::into_raw.
+            drop(unsafe { Box::from_raw(structure) });
+        }
+    })
+}
+
+/// Number of atoms (0 for a decoded structure in which no atom was found).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_atom_count(
+    structure: *const nesf_structure_t,
+    n_atoms: *mut usize,
+) -> nesf_status_t {
+    guard("nesf_structure_atom_count", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        unsafe { write_out(n_atoms, "n_atoms", s.numbers.len()) }
+    })
+}
+
+/// Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_lattice(
+    structure: *const nesf_structure_t,
+    lattice: *mut f64,
+) -> nesf_status_t {
+    guard("nesf_structure_lattice", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        let out = unsafe { output_slice(lattice, 9, "lattice") }?;
+        out.copy_from_slice(s.lattice.matrix().as_flattened());
+        Ok(())
+    })
+}
+
+/// Copies the lattice parameters: `lengths` a, b, c (3 values, Å) and `angles` alpha, beta,
+/// gamma (3 values, degrees).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_lattice_parameters(
+    structure: *const nesf_structure_t,
+    lengths: *mut f64,
+    angles: *mut f64,
+) -> nesf_status_t {
+    guard("nesf_structure_lattice_parameters", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        let lengths = unsafe { output_slice(lengths, 3, "lengths") }?;
+        let angles = unsafe { output_slice(angles, 3, "angles") }?;
+        let p = s.lattice.parameters();
+        lengths.copy_from_slice(&p.lengths());
+        angles.copy_from_slice(&p.angles());
+        Ok(())
+    })
+}
+
+fn copy_vectors(name: &str, vectors: &[Vec3], out: &mut [f64]) -> CResult {
+    let needed = vectors.len() * 3;
+    check_capacity(name, out.len(), needed)?;
+    out[..needed].copy_from_slice(vectors.as_flattened());
+    Ok(())
+}
+
+/// Copies the Cartesian positions (Å) into `positions[n_atoms][3]`; `positions_len` is the
+/// number of doubles it holds (at least 3 x n_atoms, else `NESF_ERROR_BUFFER_TOO_SMALL`).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_positions(
+    structure: *const nesf_structure_t,
+    positions: *mut f64,
+    positions_len: usize,
+) -> nesf_status_t {
+    guard("nesf_structure_positions", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        let out = unsafe { output_slice(positions, positions_len, "positions") }?;
+        copy_vectors("positions", &s.positions, out)
+    })
+}
+
+/// Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
+/// of doubles it holds (at least 3 x n_atoms).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_fractional_positions(
+    structure: *const nesf_structure_t,
+    positions: *mut f64,
+    positions_len: usize,
+) -> nesf_status_t {
+    guard("nesf_structure_fractional_positions", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        let out = unsafe { output_slice(positions, positions_len, "positions") }?;
+        let fractional: Vec<Vec3> = s
+            .positions
+            .iter()
+            .map(|&p| s.lattice.to_fractional(p))
+            .collect();
+        copy_vectors("positions", &fractional, out)
+    })
+}
+
+/// Copies the atomic numbers into `numbers`; `numbers_len` is its length (at least n_atoms).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_numbers(
+    structure: *const nesf_structure_t,
+    numbers: *mut i32,
+    numbers_len: usize,
+) -> nesf_status_t {
+    guard("nesf_structure_numbers", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        let out = unsafe { output_slice(numbers, numbers_len, "numbers") }?;
+        check_capacity("numbers", out.len(), s.numbers.len())?;
+        for (o, &z) in out.iter_mut().zip(&s.numbers) {
+            *o = i32::from(z);
+        }
+        Ok(())
+    })
+}
+
+/// Whether the structure has a per-atom confidence (true for decoded structures).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_has_confidence(
+    structure: *const nesf_structure_t,
+    has_confidence: *mut bool,
+) -> nesf_status_t {
+    guard("nesf_structure_has_confidence", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        unsafe { write_out(has_confidence, "has_confidence", s.confidence.is_some()) }
+    })
+}
+
+/// Copies the decoder's per-atom confidence (the fraction of species-vote points that agreed
+/// with the atom's species, 0 to 1) into `confidence`; `confidence_len` is its length (at
+/// least n_atoms). Fails with `NESF_ERROR_INVALID_ARGUMENT` for a structure that was not
+/// decoded.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_confidence(
+    structure: *const nesf_structure_t,
+    confidence: *mut f32,
+    confidence_len: usize,
+) -> nesf_status_t {
+    guard("nesf_structure_confidence", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?;
+        let out = unsafe { output_slice(confidence, confidence_len, "confidence") }?;
+        let values = s.confidence.as_ref().ok_or_else(|| {
+            CapiError::invalid(
+                "the structure was not decoded, so it has no confidence \
+                 (see nesf_structure_has_confidence)",
+            )
+        })?;
+        check_capacity("confidence", out.len(), values.len())?;
+        out[..values.len()].copy_from_slice(values);
+        Ok(())
+    })
+}
+
+/// Creates an empty list of structures.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structures_new(
+    structures: *mut *mut nesf_structures_t,
+) -> nesf_status_t {
+    guard("nesf_structures_new", || {
+        // SAFETY: the caller's contract.
+        unsafe { clear_out(structures, "structures") }?;
+        unsafe { hand_out(structures, nesf_structures_t::default()) };
+        Ok(())
+    })
+}
+
+/// Frees a list and every structure in it. NULL is accepted and ignored.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structures_free(structures: *mut nesf_structures_t) {
+    guard_value("nesf_structures_free", (), || {
+        if !structures.is_null() {
+            // SAFETY: the caller's contract: a live handle from Box::into_raw.
+            drop(unsafe { Box::from_raw(structures) });
+        }
+    })
+}
+
+/// Number of structures in the list.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structures_count(
+    structures: *const nesf_structures_t,
+    count: *mut usize,
+) -> nesf_status_t {
+    guard("nesf_structures_count", || {
+        // SAFETY: the caller's contract.
+        let list = unsafe { reference(structures, "structures") }?;
+        unsafe { write_out(count, "count", list.items.len()) }
+    })
+}
+
+/// A copy of structure `index` (0-based) of the list, owned by the caller (free it with
+/// `nesf_structure_free()`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structures_get(
+    structures: *const nesf_structures_t,
+    index: usize,
+    structure: *mut *mut nesf_structure_t,
+) -> nesf_status_t {
+    guard("nesf_structures_get", || {
+        // SAFETY: the caller's contract.
+        unsafe { clear_out(structure, "structure") }?;
+        let list = unsafe { reference(structures, "structures") }?;
+        let item = list.items.get(index).ok_or_else(|| {
+            CapiError::invalid(format!(
+                "index {index} is out of range for a list of {} structures",
+                list.items.len()
+            ))
+        })?;
+        unsafe { hand_out(structure, item.clone()) };
+        Ok(())
+    })
+}
+
+/// Appends a copy of `structure` to the list (the caller keeps ownership of `structure`).
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structures_push(
+    structures: *mut nesf_structures_t,
+    structure: *const nesf_structure_t,
+) -> nesf_status_t {
+    guard("nesf_structures_push", || {
+        // SAFETY: the caller's contract.
+        let s = unsafe { reference(structure, "structure") }?.clone();
+        let list = unsafe { reference_mut(structures, "structures") }?;
+        list.items.push(s);
+        Ok(())
+    })
+}

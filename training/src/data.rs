@@ -1,0 +1,392 @@
+//! Training data: structures as network inputs, and the query points of method section 3.
+//!
+//! Query points are regenerated for every batch:
+//! - global: the training set's 1.0 Å grid (bounding box padded by one step), every point
+//!   jittered by N(0, 0.5²) per axis;
+//! - local: around every atom, offsets {-0.6, -0.3, 0, 0.3} Å per axis (64 points), jittered by
+//!   N(0, 0.15²);
+//! - species: around every atom, offsets -0.3 .. 0.2 Å step 0.1 per axis (216 points), jittered
+//!   by N(0, 0.05²).
+//!
+//! The position loss uses global + local points, the species loss the species points. Targets
+//! are the nearest atom of the structure's own atoms (no periodic images), computed by the
+//! library's [`nesf::OracleField`].
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use nesf::{BoundingBox, Field, OracleField, Query, Structure, Vocabulary};
+use tch::{Device, Kind, Tensor};
+
+use crate::rng::Rng;
+
+/// One structure as the encoder sees it.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Cartesian positions (Å).
+    pub positions: Vec<[f32; 3]>,
+    /// Vocabulary class of every atom.
+    pub classes: Vec<i64>,
+    /// a, b, c (Å), alpha, beta, gamma (radians).
+    pub lattice: [f32; 6],
+}
+
+/// A set of structures with their network inputs.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The structures as read.
+    pub structures: Vec<Structure>,
+    /// Their network inputs, in the same order.
+    pub samples: Vec<Sample>,
+}
+
+impl Dataset {
+    /// Structures `structures` with classes from `vocabulary`; fails on an element the
+    /// vocabulary lacks or a structure without atoms.
+    pub fn new(structures: Vec<Structure>, vocabulary: &Vocabulary) -> Result<Dataset> {
+        let mut samples = Vec::with_capacity(structures.len());
+        for (i, s) in structures.iter().enumerate() {
+            if s.is_empty() {
+                bail!("structure {i} ({}) has no atom", s.id().unwrap_or("?"));
+            }
+            let classes = s
+                .numbers()
+                .iter()
+                .map(|&z| {
+                    vocabulary.class_of(z).map(|c| c as i64).with_context(|| {
+                        format!(
+                            "structure {i} ({}) holds element Z={z}, which the training set \
+                             (and so the model's species vocabulary) lacks",
+                            s.id().unwrap_or("?")
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let p = s.lattice().parameters();
+            let l = p.lengths();
+            let a = p.angles().map(f64::to_radians);
+            samples.push(Sample {
+                positions: s.positions().iter().map(|v| v.map(|x| x as f32)).collect(),
+                classes,
+                lattice: [l[0], l[1], l[2], a[0], a[1], a[2]].map(|x| x as f32),
+            });
+        }
+        Ok(Dataset {
+            structures,
+            samples,
+        })
+    }
+
+    /// Reads a structure file (any format the library reads).
+    pub fn read(path: &Path, vocabulary: &Vocabulary) -> Result<Dataset> {
+        let structures =
+            nesf::io::read(path).with_context(|| format!("reading {}", path.display()))?;
+        if structures.is_empty() {
+            bail!("{} holds no structure", path.display());
+        }
+        Dataset::new(structures, vocabulary).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Number of structures.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// True when there is no structure.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+}
+
+/// The query-point templates and jitter of method section 3.
+#[derive(Debug, Clone)]
+pub struct Sampling {
+    /// Global grid (Å).
+    pub global: Vec<[f32; 3]>,
+    /// Standard deviation (Å) of the global jitter.
+    pub global_sigma: f32,
+    /// Offsets around each atom for the position loss.
+    pub local: Vec<[f32; 3]>,
+    /// Standard deviation (Å) of the local jitter.
+    pub local_sigma: f32,
+    /// Offsets around each atom for the species loss.
+    pub species: Vec<[f32; 3]>,
+    /// Standard deviation (Å) of the species jitter.
+    pub species_sigma: f32,
+}
+
+/// The points `start + k * step` below `end` (numpy / torch `arange`), as a 3-D grid, x slowest.
+fn cube(start: f64, end: f64, step: f64) -> Vec<[f32; 3]> {
+    let n = ((end - start) / step).ceil().max(0.0) as usize;
+    let axis: Vec<f32> = (0..n).map(|k| (start + k as f64 * step) as f32).collect();
+    let mut out = Vec::with_capacity(n * n * n);
+    for &x in &axis {
+        for &y in &axis {
+            for &z in &axis {
+                out.push([x, y, z]);
+            }
+        }
+    }
+    out
+}
+
+impl Sampling {
+    /// The reference configuration for a training set's bounding box: global 1.0 Å grid with
+    /// σ 0.5 Å, local offsets arange(-0.6, 0.6, 0.3) with σ 0.15 Å, species offsets
+    /// arange(-0.3, 0.3, 0.1) with σ 0.05 Å.
+    pub fn reference(bounding_box: &BoundingBox) -> Result<Sampling> {
+        Ok(Sampling {
+            global: bounding_box.grid(1.0)?,
+            global_sigma: 0.5,
+            local: cube(-0.6, 0.6, 0.3),
+            local_sigma: 0.15,
+            species: cube(-0.3, 0.3, 0.1),
+            species_sigma: 0.05,
+        })
+    }
+
+    /// Position-loss plus species-loss query points for a structure of `atoms` atoms.
+    pub fn points_per_structure(&self, atoms: usize) -> usize {
+        self.global.len() + atoms * (self.local.len() + self.species.len())
+    }
+}
+
+/// A batch on the host: encoder inputs, query points and their targets.
+#[derive(Debug, Clone, Default)]
+pub struct HostBatch {
+    /// Structures in the batch.
+    pub structures: usize,
+    /// Atom positions, `[atoms][3]`.
+    pub atom_positions: Vec<f32>,
+    /// Atom classes.
+    pub atom_classes: Vec<i64>,
+    /// Slot of every atom in a `[structures][max_atoms]` padded layout (for max-pooling).
+    pub atom_slots: Vec<i64>,
+    /// Largest atom count of the batch.
+    pub max_atoms: usize,
+    /// Lattice inputs / targets, `[structures][6]` (Å, radians).
+    pub lattice: Vec<f32>,
+    /// Position-loss query points (global + local), `[n][3]`.
+    pub position_points: Vec<f32>,
+    /// Structure (within the batch) of every position-loss point.
+    pub position_items: Vec<i64>,
+    /// Vector from every position-loss point to its nearest atom, `[n][3]`.
+    pub position_targets: Vec<f32>,
+    /// Species-loss query points, `[m][3]`.
+    pub species_points: Vec<f32>,
+    /// Structure of every species-loss point.
+    pub species_items: Vec<i64>,
+    /// Class of the nearest atom of every species-loss point.
+    pub species_targets: Vec<i64>,
+}
+
+impl HostBatch {
+    /// Number of query points (position + species).
+    pub fn points(&self) -> usize {
+        (self.position_points.len() + self.species_points.len()) / 3
+    }
+
+    /// Builds the batch of structures `indices` of `data`, drawing the jitter from `rng`.
+    pub fn build(
+        data: &Dataset,
+        vocabulary: &Vocabulary,
+        indices: &[usize],
+        sampling: &Sampling,
+        rng: &mut Rng,
+    ) -> Result<HostBatch> {
+        let mut b = HostBatch {
+            structures: indices.len(),
+            ..HostBatch::default()
+        };
+        b.max_atoms = indices
+            .iter()
+            .map(|&i| data.samples[i].positions.len())
+            .max()
+            .unwrap_or(0);
+        let mut position_counts = Vec::with_capacity(indices.len());
+        let mut species_counts = Vec::with_capacity(indices.len());
+        let jitter = |rng: &mut Rng, p: [f32; 3], sigma: f32| -> [f32; 3] {
+            p.map(|x| x + sigma * rng.normal() as f32)
+        };
+        for (item, &i) in indices.iter().enumerate() {
+            let s = &data.samples[i];
+            for (rank, (p, &c)) in s.positions.iter().zip(&s.classes).enumerate() {
+                b.atom_positions.extend_from_slice(p);
+                b.atom_classes.push(c);
+                b.atom_slots.push((item * b.max_atoms + rank) as i64);
+            }
+            b.lattice.extend_from_slice(&s.lattice);
+
+            let before = b.position_points.len() / 3;
+            for &g in &sampling.global {
+                b.position_points
+                    .extend_from_slice(&jitter(rng, g, sampling.global_sigma));
+            }
+            for a in &s.positions {
+                for o in &sampling.local {
+                    let p = [a[0] + o[0], a[1] + o[1], a[2] + o[2]];
+                    b.position_points
+                        .extend_from_slice(&jitter(rng, p, sampling.local_sigma));
+                }
+            }
+            let n = b.position_points.len() / 3 - before;
+            b.position_items.extend(std::iter::repeat_n(item as i64, n));
+            position_counts.push(n);
+
+            let before = b.species_points.len() / 3;
+            for a in &s.positions {
+                for o in &sampling.species {
+                    let p = [a[0] + o[0], a[1] + o[1], a[2] + o[2]];
+                    b.species_points
+                        .extend_from_slice(&jitter(rng, p, sampling.species_sigma));
+                }
+            }
+            let n = b.species_points.len() / 3 - before;
+            b.species_items.extend(std::iter::repeat_n(item as i64, n));
+            species_counts.push(n);
+        }
+
+        // Targets: the library's exact field of these structures.
+        let structures: Vec<Structure> = indices
+            .iter()
+            .map(|&i| data.structures[i].clone())
+            .collect();
+        let oracle = OracleField::new(&structures)?.with_vocabulary(vocabulary.clone())?;
+        let items: Vec<usize> = (0..indices.len()).collect();
+        let points = as_points(&b.position_points);
+        let mut out = vec![[0f32; 3]; points.len()];
+        oracle.displacements(
+            &Query {
+                items: &items,
+                counts: &position_counts,
+                points,
+            },
+            &mut out,
+        )?;
+        b.position_targets = out.into_iter().flatten().collect();
+
+        let points = as_points(&b.species_points);
+        let width = vocabulary.len();
+        let mut logits = vec![0f32; points.len() * width];
+        oracle.species_logits(
+            &Query {
+                items: &items,
+                counts: &species_counts,
+                points,
+            },
+            &mut logits,
+        )?;
+        b.species_targets = logits
+            .chunks_exact(width)
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .fold((0, f32::NEG_INFINITY), |best, (k, &v)| {
+                        if v > best.1 {
+                            (k, v)
+                        } else {
+                            best
+                        }
+                    })
+                    .0 as i64
+            })
+            .collect();
+        Ok(b)
+    }
+
+    /// The batch as tensors on `device`.
+    pub fn to_device(&self, device: Device) -> DeviceBatch {
+        let f = |v: &[f32], cols: i64| Tensor::from_slice(v).view([-1, cols]).to_device(device);
+        let i = |v: &[i64]| Tensor::from_slice(v).to_device(device);
+        DeviceBatch {
+            structures: self.structures as i64,
+            max_atoms: self.max_atoms as i64,
+            atom_positions: f(&self.atom_positions, 3),
+            atom_classes: i(&self.atom_classes),
+            atom_slots: i(&self.atom_slots),
+            lattice: f(&self.lattice, 6),
+            position_points: f(&self.position_points, 3),
+            position_items: i(&self.position_items),
+            position_targets: f(&self.position_targets, 3),
+            species_points: f(&self.species_points, 3),
+            species_items: i(&self.species_items),
+            species_targets: i(&self.species_targets),
+        }
+    }
+}
+
+/// Reinterprets a flat `[n * 3]` slice as `n` points.
+fn as_points(flat: &[f32]) -> &[[f32; 3]] {
+    let (chunks, rest) = flat.as_chunks::<3>();
+    debug_assert!(rest.is_empty());
+    chunks
+}
+
+/// A batch as tensors (see [`HostBatch`] for the meaning of each).
+#[derive(Debug)]
+pub struct DeviceBatch {
+    pub structures: i64,
+    pub max_atoms: i64,
+    pub atom_positions: Tensor,
+    pub atom_classes: Tensor,
+    pub atom_slots: Tensor,
+    pub lattice: Tensor,
+    pub position_points: Tensor,
+    pub position_items: Tensor,
+    pub position_targets: Tensor,
+    pub species_points: Tensor,
+    pub species_items: Tensor,
+    pub species_targets: Tensor,
+}
+
+impl DeviceBatch {
+    /// The lattice lengths (Å) and angles (radians), `[structures][3]` each.
+    pub fn lattice_targets(&self) -> (Tensor, Tensor) {
+        (self.lattice.narrow(1, 0, 3), self.lattice.narrow(1, 3, 3))
+    }
+
+    /// Number of query points.
+    pub fn points(&self) -> i64 {
+        self.position_points.size()[0] + self.species_points.size()[0]
+    }
+}
+
+/// Splits `0..n` (in `order`) into batches of `batch_size`; a trailing batch of a single
+/// structure is dropped (BatchNorm cannot train on one sample).
+pub fn batches(order: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = order
+        .chunks(batch_size.max(1))
+        .map(|c| c.to_vec())
+        .collect();
+    if out.len() > 1 && out.last().is_some_and(|b| b.len() < 2) {
+        out.pop();
+    }
+    out
+}
+
+/// Float kind used everywhere.
+pub const KIND: Kind = Kind::Float;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_offsets() {
+        let b = BoundingBox::new([0.0; 3], [1.0; 3]).unwrap();
+        let s = Sampling::reference(&b).unwrap();
+        assert_eq!(s.local.len(), 64);
+        assert_eq!(s.species.len(), 216);
+        assert_eq!(s.local[0], [-0.6, -0.6, -0.6]);
+        assert!((s.local[63][2] - 0.3).abs() < 1e-6);
+        assert!((s.species[215][0] - 0.2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn batching_drops_a_single_trailing_structure() {
+        let order: Vec<usize> = (0..9).collect();
+        assert_eq!(batches(&order, 4).len(), 2);
+        assert_eq!(batches(&order[..8], 4).len(), 2);
+        assert_eq!(batches(&order[..7], 4)[1].len(), 3);
+    }
+}

@@ -1,0 +1,22 @@
+//! nesf-train: trains NeSF (Chiba et al. 2023, method sections 2 and 3 of
+//! docs/nesf-method.md) with tch/libtorch and exports the library's model bundle.
+//!
+//! - [`model`]: the networks (encoder, fields, lattice heads) with BatchNorm and dropout;
+//! - [`data`]: network inputs and the per-batch jittered query points with their targets;
+//! - [`train`]: the loop (Adam with step decay, validation, best checkpoint, early stopping,
+//!   resumable checkpoints, log.jsonl);
+//! - [`fold`] and [`export`]: BatchNorm folding and the model bundle;
+//! - [`plot`]: loss curves as PNG;
+//! - [`bench`]: timing of one training step (and a dump for the PyTorch comparison).
+
+pub mod adam;
+pub mod bench;
+pub mod checkpoint;
+pub mod data;
+pub mod device;
+pub mod export;
+pub mod fold;
+pub mod model;
+pub mod plot;
+pub mod rng;
+pub mod train;

@@ -1,0 +1,376 @@
+//! nesf-train: train NeSF, plot its loss curves, export the model bundle.
+//!
+//! ```text
+//! nesf-train --train FILE --val FILE --out DIR [--epochs N] [--batch-size N] [--lr X]
+//!            [--seed N] [--device cpu|cuda] [--threads N] [--resume] [--patience N]
+//!            [--positional-encoding] [--vae]
+//! nesf-train plot DIR                 # DIR/log.jsonl -> DIR/loss.png
+//! nesf-train export DIR --out BUNDLE  # DIR/best.pt -> model bundle (file, or folder if BUNDLE/)
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use nesf_train::checkpoint;
+use nesf_train::device::{self, DeviceArg};
+use nesf_train::export;
+use nesf_train::model::ModelConfig;
+use nesf_train::plot;
+use nesf_train::train::{self, Outcome, RunOptions, Trainer, BEST, CHECKPOINT, STOP};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nesf-train",
+    version,
+    about = "Train Neural Structure Fields (NeSF) and export the model bundle",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Plot DIR/log.jsonl as DIR/loss.png.
+    Plot {
+        /// Run directory.
+        dir: PathBuf,
+    },
+    /// Fold BatchNorm and write the model bundle of DIR/best.pt.
+    Export {
+        /// Run directory.
+        dir: PathBuf,
+        /// Bundle to write: one file (e.g. model.nesf), or a folder when it ends with '/'.
+        #[arg(long)]
+        out: PathBuf,
+        /// Export the latest checkpoint instead of the best one.
+        #[arg(long)]
+        latest: bool,
+    },
+    /// Time training steps on one fixed batch (batch 0 of epoch 0); print JSON.
+    BenchStep {
+        /// Training structures.
+        #[arg(long, value_name = "FILE")]
+        train: PathBuf,
+        /// Structures per batch.
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
+        /// libtorch / rayon threads (0: default).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Timed steps.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Untimed warm-up steps.
+        #[arg(long, default_value_t = 2)]
+        warmup: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write the batch and the initial weights to DIR/batch.pt (for bench/step_bench.py).
+        #[arg(long, value_name = "DIR")]
+        dump: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Training structures (extended XYZ, CIF, POSCAR); defines the vocabulary and the box.
+    #[arg(long, value_name = "FILE")]
+    train: Option<PathBuf>,
+    /// Validation structures, evaluated after every epoch.
+    #[arg(long, value_name = "FILE")]
+    val: Option<PathBuf>,
+    /// Run directory: checkpoint.pt, best.pt, log.jsonl.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Number of epochs [default: 3200].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Structures per batch [default: 64].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Initial learning rate [default: 0.001].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Multiply the learning rate by --lr-gamma every N epochs [default: 640].
+    #[arg(long, value_name = "N")]
+    lr_step: Option<usize>,
+    /// Step-decay factor [default: 0.5].
+    #[arg(long)]
+    lr_gamma: Option<f64>,
+    /// Seed of every random draw (weights, batch order, query jitter, dropout) [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceArg,
+    /// CPU threads for libtorch and the data preparation (0: libtorch's default).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Continue the run in --out from its latest checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Stop after N epochs without a better validation loss (default: never).
+    #[arg(long, value_name = "N")]
+    patience: Option<usize>,
+    /// Feed the fields sin/cos(pi 2^k x), k = 0..9, instead of the raw points.
+    #[arg(long)]
+    positional_encoding: bool,
+    /// Variational encoder (KL weight 0.001).
+    #[arg(long)]
+    vae: bool,
+    /// Latent size [default: 192].
+    #[arg(long)]
+    latent: Option<usize>,
+    /// Seconds between checkpoints inside an epoch (one is always written after each epoch).
+    #[arg(long, default_value_t = 600)]
+    checkpoint_every: u64,
+    /// Stop (with a checkpoint) after this many training batches: for timing runs.
+    #[arg(long, value_name = "N")]
+    max_batches: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+extern "C" fn on_signal(_: libc::c_int) {
+    if STOP.swap(true, Ordering::SeqCst) {
+        // Second signal: leave now (the latest checkpoint is intact).
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(130) };
+    }
+}
+
+fn install_signal_handlers() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: installing an async-signal-safe handler (one atomic store, or _exit).
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+fn run_training(a: TrainArgs) -> Result<ExitCode> {
+    let out = a.out.clone().context("--out DIR is required")?;
+    device::set_threads(a.threads);
+    let dev = device::select(a.device)?;
+    let ck_path = out.join(CHECKPOINT);
+    let mut trainer = if a.resume {
+        if !ck_path.exists() {
+            bail!("--resume: {} does not exist", ck_path.display());
+        }
+        let saved = checkpoint::load(&ck_path)?.meta.config;
+        check_unchanged(&a, &saved)?;
+        let patience = a.patience.map(Some);
+        Trainer::resume(&ck_path, dev, a.epochs, patience)?
+    } else {
+        if ck_path.exists() || out.join(BEST).exists() {
+            bail!(
+                "{} already holds a run: continue it with --resume, or choose another --out",
+                out.display()
+            );
+        }
+        let (Some(train_file), Some(val_file)) = (a.train.clone(), a.val.clone()) else {
+            bail!("--train FILE and --val FILE are required for a new run");
+        };
+        let mut cfg = train::paper_config(train_file, val_file);
+        cfg.epochs = a.epochs.unwrap_or(cfg.epochs);
+        cfg.batch_size = a.batch_size.unwrap_or(cfg.batch_size);
+        if cfg.batch_size < 2 {
+            bail!("--batch-size must be at least 2 (BatchNorm)");
+        }
+        cfg.lr = a.lr.unwrap_or(cfg.lr);
+        cfg.lr_step = a.lr_step.unwrap_or(cfg.lr_step);
+        cfg.lr_gamma = a.lr_gamma.unwrap_or(cfg.lr_gamma);
+        cfg.seed = a.seed.unwrap_or(cfg.seed);
+        cfg.patience = a.patience;
+        cfg.model = ModelConfig {
+            vocab: 0,
+            latent: a.latent.unwrap_or(192),
+            positional_encoding: a.positional_encoding,
+            vae: a.vae,
+        };
+        Trainer::new(cfg, dev)?
+    };
+    let c = &trainer.config;
+    let mean_atoms = trainer
+        .train
+        .samples
+        .iter()
+        .map(|s| s.positions.len())
+        .sum::<usize>() as f64
+        / trainer.train.len() as f64;
+    eprintln!(
+        "nesf-train: {} training / {} validation structures, {} species, {} parameters, \
+         device {:?}, {} threads; batch {}, ~{:.0} query points per batch; epoch {} of {}{}",
+        trainer.train.len(),
+        trainer.val.len(),
+        c.vocabulary.len(),
+        trainer.model.parameter_count(),
+        dev,
+        tch::get_num_threads(),
+        c.batch_size,
+        c.batch_size as f64 * trainer.sampling.points_per_structure(1) as f64
+            + c.batch_size as f64
+                * (mean_atoms - 1.0)
+                * (trainer.sampling.local.len() + trainer.sampling.species.len()) as f64,
+        trainer.progress.epoch + 1,
+        c.epochs,
+        if trainer.progress.batch > 0 {
+            format!(" (from batch {})", trainer.progress.batch + 1)
+        } else {
+            String::new()
+        }
+    );
+    install_signal_handlers();
+    let opts = RunOptions {
+        checkpoint_every: Duration::from_secs(a.checkpoint_every),
+        progress_bar: !a.no_progress,
+        max_batches: a.max_batches,
+        verbose: true,
+    };
+    let outcome = trainer.run(&out, &opts)?;
+    match outcome {
+        Outcome::Finished | Outcome::StoppedEarly => {
+            if let Some((loss, epoch)) = trainer.progress.best {
+                eprintln!(
+                    "done: best validation loss {loss:.6} at epoch {} ({})",
+                    epoch + 1,
+                    out.join(BEST).display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Interrupted => {
+            eprintln!(
+                "stopped at epoch {} batch {}; state saved in {}. Continue with: \
+                 nesf-train --out {} --resume",
+                trainer.progress.epoch + 1,
+                trainer.progress.batch,
+                out.join(CHECKPOINT).display(),
+                out.display()
+            );
+            Ok(if a.max_batches.is_some() && !STOP.load(Ordering::SeqCst) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(130)
+            })
+        }
+    }
+}
+
+/// On --resume, settings that shape the run must not change.
+fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()> {
+    let mut diffs = Vec::new();
+    let mut cmp = |name: &str, given: Option<String>, saved: String| {
+        if let Some(g) = given {
+            if g != saved {
+                diffs.push(format!("{name} {g} (the run has {saved})"));
+            }
+        }
+    };
+    cmp(
+        "--batch-size",
+        a.batch_size.map(|v| v.to_string()),
+        saved.batch_size.to_string(),
+    );
+    cmp("--lr", a.lr.map(|v| v.to_string()), saved.lr.to_string());
+    cmp(
+        "--lr-step",
+        a.lr_step.map(|v| v.to_string()),
+        saved.lr_step.to_string(),
+    );
+    cmp(
+        "--lr-gamma",
+        a.lr_gamma.map(|v| v.to_string()),
+        saved.lr_gamma.to_string(),
+    );
+    cmp(
+        "--seed",
+        a.seed.map(|v| v.to_string()),
+        saved.seed.to_string(),
+    );
+    cmp(
+        "--latent",
+        a.latent.map(|v| v.to_string()),
+        saved.model.latent.to_string(),
+    );
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    cmp("--train", path(&a.train), saved.train.display().to_string());
+    cmp("--val", path(&a.val), saved.val.display().to_string());
+    if a.vae && !saved.model.vae {
+        diffs.push("--vae (the run is not a VAE)".into());
+    }
+    if a.positional_encoding && !saved.model.positional_encoding {
+        diffs.push("--positional-encoding (the run has none)".into());
+    }
+    if !diffs.is_empty() {
+        bail!(
+            "--resume continues a run with its own settings; these differ: {}",
+            diffs.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn run_export(dir: &Path, out: &Path, latest: bool) -> Result<()> {
+    let ck = dir.join(if latest { CHECKPOINT } else { BEST });
+    let b = export::export(&ck, out)?;
+    let m = b.manifest();
+    eprintln!(
+        "wrote {} ({} species, latent {}, from {}; {})",
+        out.display(),
+        m.vocabulary.len(),
+        m.latent_size,
+        ck.display(),
+        m.provenance.notes
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    device::keep_freed_memory();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Plot { dir }) => plot::plot_run(&dir).map(|p| {
+            eprintln!("wrote {}", p.display());
+            ExitCode::SUCCESS
+        }),
+        Some(Command::Export { dir, out, latest }) => {
+            run_export(&dir, &out, latest).map(|_| ExitCode::SUCCESS)
+        }
+        Some(Command::BenchStep {
+            train,
+            batch_size,
+            threads,
+            steps,
+            warmup,
+            seed,
+            dump,
+        }) => {
+            device::set_threads(threads);
+            nesf_train::bench::bench_step(&train, batch_size, seed, warmup, steps, dump.as_deref())
+                .and_then(|r| {
+                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    Ok(ExitCode::SUCCESS)
+                })
+        }
+        None => run_training(cli.train),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nesf-train: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

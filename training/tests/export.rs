@@ -1,0 +1,136 @@
+//! Export end to end: train a few steps, fold BatchNorm, write the model bundle, load it with
+//! the library (ONNX Runtime), compare its fields and lattice with tch, and decode.
+
+mod common;
+
+use common::{flat, max_abs_diff, tiny_config, trainer};
+use nesf::model::{Model, ModelOptions};
+use nesf::{DecodeOptions, Field, Query};
+use nesf_train::data::HostBatch;
+use nesf_train::export;
+use nesf_train::rng::Rng;
+use nesf_train::train::{Outcome, RunOptions, BEST};
+use tch::{Device, Tensor};
+
+#[test]
+fn exported_bundle_matches_tch_and_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(dir.path(), 8);
+    config.epochs = 30;
+    config.lr = 3e-3;
+    let mut t = trainer(config);
+    let run = dir.path().join("run");
+    let opts = RunOptions {
+        progress_bar: false,
+        verbose: false,
+        ..RunOptions::default()
+    };
+    assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+
+    let bundle_path = dir.path().join("model.nesf");
+    export::export(&run.join(BEST), &bundle_path).unwrap();
+    let (model_t, meta) = export::load_model(&run.join(BEST), Device::Cpu).unwrap();
+    let options = ModelOptions {
+        threads: 2,
+        ..ModelOptions::default()
+    };
+    let model = Model::load(&bundle_path, &options).unwrap();
+    assert_eq!(
+        model.vocabulary().numbers(),
+        meta.config.vocabulary.as_slice()
+    );
+    assert_eq!(model.manifest().bounding_box, meta.config.bounding_box);
+
+    // Latents: ONNX Runtime's encoder vs tch's (eval mode).
+    let structures = &t.train.structures;
+    let latents = model.encode(structures).unwrap();
+    let all: Vec<usize> = (0..structures.len()).collect();
+    let host =
+        HostBatch::build(&t.train, &t.vocabulary, &all, &t.sampling, &mut Rng::new(1)).unwrap();
+    let b = host.to_device(Device::Cpu);
+    let z = tch::no_grad(|| model_t.encode(&b, false).z);
+    let enc_diff = max_abs_diff(latents.as_flat(), &flat(&z));
+    assert!(enc_diff <= 1e-4, "encoder differs by {enc_diff}");
+
+    // Fields at random points around the box, on tch's latents (so only the fields differ).
+    let latents = nesf::model::Latents::from_flat(192, flat(&z)).unwrap();
+    let field = model.field(&latents).unwrap();
+    let n_items = structures.len();
+    let per = 500;
+    let bb = meta.config.bounding_box;
+    let mut rng = Rng::new(42);
+    let points: Vec<[f32; 3]> = (0..n_items * per)
+        .map(|_| {
+            [0, 1, 2]
+                .map(|k| (bb.min[k] - 1.0 + (bb.max[k] - bb.min[k] + 2.0) * rng.uniform()) as f32)
+        })
+        .collect();
+    let counts = vec![per; n_items];
+    let query = Query {
+        items: &all,
+        counts: &counts,
+        points: &points,
+    };
+    let mut disp = vec![[0f32; 3]; points.len()];
+    field.displacements(&query, &mut disp).unwrap();
+    let vocab = model.vocabulary().len();
+    let mut logits = vec![0f32; points.len() * vocab];
+    field.species_logits(&query, &mut logits).unwrap();
+
+    let pts = Tensor::from_slice(points.as_flattened()).view([-1, 3]);
+    let items: Vec<i64> = (0..n_items as i64)
+        .flat_map(|i| std::iter::repeat_n(i, per))
+        .collect();
+    let items = Tensor::from_slice(&items);
+    let (pos_t, spec_t, len_t, ang_t) = tch::no_grad(|| {
+        let (l, a) = model_t.lattice(&z);
+        (
+            model_t.position(&z, &items, &pts, false),
+            model_t.species(&z, &items, &pts, false),
+            l,
+            a,
+        )
+    });
+    let pos_diff = max_abs_diff(disp.as_flattened(), &flat(&pos_t));
+    let spec_diff = max_abs_diff(&logits, &flat(&spec_t));
+    assert!(pos_diff <= 1e-4, "position field differs by {pos_diff}");
+    assert!(spec_diff <= 1e-4, "species field differs by {spec_diff}");
+
+    // Lattice: the library's heads (through its Lattice type) vs tch's.
+    let lattices = field.lattices(&all).unwrap();
+    let (len_t, ang_t) = (flat(&len_t), flat(&ang_t));
+    let mut lat_diff = 0f64;
+    for (i, l) in lattices.iter().enumerate() {
+        let p = l.parameters();
+        let ort = [
+            p.a,
+            p.b,
+            p.c,
+            p.alpha.to_radians(),
+            p.beta.to_radians(),
+            p.gamma.to_radians(),
+        ];
+        for k in 0..3 {
+            lat_diff = lat_diff.max((ort[k] - f64::from(len_t[3 * i + k])).abs());
+            lat_diff = lat_diff.max((ort[3 + k] - f64::from(ang_t[3 * i + k])).abs());
+        }
+    }
+    assert!(lat_diff <= 1e-4, "lattice differs by {lat_diff}");
+    eprintln!(
+        "max abs diff ORT vs tch: encoder {enc_diff:.2e}, position {pos_diff:.2e}, \
+         species {spec_diff:.2e}, lattice {lat_diff:.2e}"
+    );
+
+    // Decode one structure end to end through the bundle.
+    let one = model.encode(&structures[..1]).unwrap();
+    let decoded = model.decode(&one, &DecodeOptions::default()).unwrap();
+    assert_eq!(decoded.len(), 1);
+    let d = &decoded[0];
+    assert!(d.numbers.iter().all(|z| meta.config.vocabulary.contains(z)));
+    eprintln!(
+        "decoded {} atoms (true {}), lattice {:?}",
+        d.len(),
+        structures[0].len(),
+        d.lattice.parameters()
+    );
+}

@@ -1,0 +1,228 @@
+//! Training behaviour: the loss goes down, a resumed run equals an uninterrupted one, and
+//! BatchNorm folding preserves the networks' outputs.
+
+mod common;
+
+use common::{flat, max_abs_diff, tiny_config, trainer};
+use nesf_train::data::HostBatch;
+use nesf_train::fold::fold;
+use nesf_train::model::scalar;
+use nesf_train::rng::Rng;
+use nesf_train::train::{read_log, Outcome, RunOptions, Trainer, CHECKPOINT, LOG};
+use tch::Device;
+
+fn quiet(max_batches: Option<usize>) -> RunOptions {
+    RunOptions {
+        checkpoint_every: std::time::Duration::from_secs(3600),
+        progress_bar: false,
+        max_batches,
+        verbose: false,
+    }
+}
+
+/// The training-mode loss of a fixed batch (fixed torch seed), without an update.
+fn loss_of(t: &Trainer, host: &HostBatch) -> f64 {
+    tch::manual_seed(5);
+    tch::no_grad(|| scalar(&t.model.losses(&host.to_device(Device::Cpu), true).total))
+}
+
+#[test]
+fn a_few_steps_reduce_the_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(tiny_config(dir.path(), 8));
+    let all: Vec<usize> = (0..8).collect();
+    let probe =
+        HostBatch::build(&t.train, &t.vocabulary, &all, &t.sampling, &mut Rng::new(3)).unwrap();
+    let before = loss_of(&t, &probe);
+    for step in 0..12 {
+        let idx: Vec<usize> = (0..4).map(|k| (4 * step + k) % 8).collect();
+        let host = t.training_batch(0, step, &idx).unwrap();
+        let terms = t.step(&host, 1e-3, step as u64);
+        assert!(terms.iter().all(|v| v.is_finite()), "{terms:?}");
+    }
+    let after = loss_of(&t, &probe);
+    assert!(after < 0.8 * before, "loss {before} -> {after}");
+}
+
+fn named_state(t: &Trainer) -> Vec<(String, Vec<f32>)> {
+    let mut s = t.model.state();
+    s.extend(t.adam.state());
+    s.into_iter().map(|(n, v)| (n, flat(&v))).collect()
+}
+
+#[test]
+fn resume_continues_exactly() {
+    // 8 structures, batch 4: 2 batches per epoch, 3 epochs.
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let config = tiny_config(data_dir.path(), 8);
+
+    let mut a = trainer(config.clone());
+    assert_eq!(
+        a.run(a_dir.path(), &quiet(None)).unwrap(),
+        Outcome::Finished
+    );
+
+    // Stop mid-epoch (after 3 batches: epoch 2, batch 1), then again at an epoch boundary.
+    let mut b = trainer(config.clone());
+    assert_eq!(
+        b.run(b_dir.path(), &quiet(Some(3))).unwrap(),
+        Outcome::Interrupted
+    );
+    assert_eq!((b.progress.epoch, b.progress.batch), (1, 1));
+    drop(b);
+    let ck = b_dir.path().join(CHECKPOINT);
+    let mut b = Trainer::resume(&ck, Device::Cpu, None, None).unwrap();
+    assert_eq!((b.progress.epoch, b.progress.batch), (1, 1));
+    assert_eq!(
+        b.run(b_dir.path(), &quiet(Some(1))).unwrap(),
+        Outcome::Interrupted
+    );
+    let mut b = Trainer::resume(&ck, Device::Cpu, None, None).unwrap();
+    assert_eq!((b.progress.epoch, b.progress.batch), (2, 0));
+    assert_eq!(
+        b.run(b_dir.path(), &quiet(None)).unwrap(),
+        Outcome::Finished
+    );
+
+    assert_eq!(a.adam.step, b.adam.step);
+    let (sa, sb) = (named_state(&a), named_state(&b));
+    assert_eq!(sa.len(), sb.len());
+    for ((na, va), (nb, vb)) in sa.iter().zip(&sb) {
+        assert_eq!(na, nb);
+        assert_eq!(va, vb, "tensor {na} differs after resuming");
+    }
+    let (la, lb) = (
+        read_log(&a_dir.path().join(LOG)).unwrap(),
+        read_log(&b_dir.path().join(LOG)).unwrap(),
+    );
+    assert_eq!(la.len(), 3);
+    assert_eq!(lb.len(), 3);
+    for (x, y) in la.iter().zip(&lb) {
+        assert_eq!(x.epoch, y.epoch);
+        assert_eq!((x.train_loss, x.val_loss), (y.train_loss, y.val_loss));
+        assert_eq!(x.lr, y.lr);
+    }
+}
+
+/// Compares the tch model in eval mode with the library's plain forward pass of the folded
+/// weights, on the tiny set's structures and random points.
+fn check_folding(vae: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(dir.path(), 8);
+    config.model.vae = vae;
+    let mut t = trainer(config);
+    // Train a little so BatchNorm's running statistics and affine parameters are not trivial.
+    for step in 0..6 {
+        let idx: Vec<usize> = (0..4).map(|k| (4 * step + k) % 8).collect();
+        let host = t.training_batch(0, step, &idx).unwrap();
+        t.step(&host, 1e-2, step as u64);
+    }
+    let weights = fold(&t.model).unwrap();
+
+    let all: Vec<usize> = (0..8).collect();
+    let host =
+        HostBatch::build(&t.train, &t.vocabulary, &all, &t.sampling, &mut Rng::new(9)).unwrap();
+    let b = host.to_device(Device::Cpu);
+    let (z, pos, spec, lengths, angles) = tch::no_grad(|| {
+        let z = t.model.encode(&b, false).z;
+        let pos = t
+            .model
+            .position(&z, &b.position_items, &b.position_points, false);
+        let spec = t
+            .model
+            .species(&z, &b.species_items, &b.species_points, false);
+        let (l, a) = t.model.lattice(&z);
+        (z, pos, spec, l, a)
+    });
+    let (z, pos, spec, lengths, angles) = (
+        flat(&z),
+        flat(&pos),
+        flat(&spec),
+        flat(&lengths),
+        flat(&angles),
+    );
+    let latent = t.config.model.latent;
+    let vocab = t.vocabulary.len();
+
+    let mut worst = 0f64;
+    for (i, s) in t.train.samples.iter().enumerate() {
+        let classes: Vec<usize> = s.classes.iter().map(|&c| c as usize).collect();
+        let zr = weights
+            .encode_structure(&s.positions, &classes, s.lattice)
+            .unwrap();
+        let zt = &z[i * latent..(i + 1) * latent];
+        worst = worst.max(max_abs_diff(zt, &zr));
+        let (l, a) = weights.lattice(zt).unwrap();
+        worst = worst.max(max_abs_diff(&lengths[i * 3..i * 3 + 3], &l));
+        worst = worst.max(max_abs_diff(&angles[i * 3..i * 3 + 3], &a));
+    }
+    // Every 37th query point of both fields.
+    let items = &host.position_items;
+    for k in (0..items.len()).step_by(37) {
+        let it = items[k] as usize;
+        let p = [0, 1, 2].map(|c| host.position_points[3 * k + c]);
+        let r = weights
+            .position_field(&z[it * latent..(it + 1) * latent], p)
+            .unwrap();
+        worst = worst.max(max_abs_diff(&pos[3 * k..3 * k + 3], &r));
+    }
+    let items = &host.species_items;
+    for k in (0..items.len()).step_by(37) {
+        let it = items[k] as usize;
+        let p = [0, 1, 2].map(|c| host.species_points[3 * k + c]);
+        let r = weights
+            .species_field(&z[it * latent..(it + 1) * latent], p)
+            .unwrap();
+        worst = worst.max(max_abs_diff(&spec[vocab * k..vocab * (k + 1)], &r));
+    }
+    eprintln!("folded vs tch eval mode (vae {vae}): max abs diff {worst:.2e}");
+    assert!(
+        worst <= 1e-5,
+        "folded forward differs from tch eval mode by {worst}"
+    );
+
+    // BatchNorm was really folded: the tch model's running statistics are not the identity.
+    let bn = &t.model.position_field.bns[0];
+    assert!(flat(&bn.mean).iter().any(|v| v.abs() > 1e-3));
+}
+
+#[test]
+fn batchnorm_folding_preserves_outputs() {
+    check_folding(false);
+}
+
+#[test]
+fn batchnorm_folding_preserves_outputs_vae() {
+    check_folding(true);
+}
+
+#[test]
+fn positional_encoding_and_vae_variants_train() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(dir.path(), 8);
+    config.model.positional_encoding = true;
+    config.model.vae = true;
+    let mut t = trainer(config);
+    assert_eq!(t.model.position_field.layers[0].shape(), (192 + 60, 256));
+    assert_eq!(t.model.encoder.head.layers[2].shape(), (256, 2 * 192));
+    let host = t.training_batch(0, 0, &[0, 1, 2, 3]).unwrap();
+    let terms = t.step(&host, 1e-3, 1);
+    assert!(
+        terms.iter().all(|v| v.is_finite()) && terms[5] > 0.0,
+        "{terms:?}"
+    );
+    assert!(
+        fold(&t.model).is_err(),
+        "the PE variant has no bundle graphs"
+    );
+}
+
+#[test]
+fn paper_model_has_the_paper_size() {
+    let m = nesf_train::model::Nesf::new(nesf_train::model::ModelConfig::paper(80), 0, Device::Cpu);
+    // 760 729 Linear parameters (as the library's NesfWeights) plus BatchNorm's gamma and beta.
+    let bn: i64 = 2 * (64 + 128 + 128 + 256 + 256 + 256 + 7 * 128 + 256 + 128);
+    assert_eq!(m.parameter_count(), 760_729 + bn);
+}

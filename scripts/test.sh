@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs nesf's whole test suite on a fresh machine: provisions, checks formatting and lints,
-# then runs every test.
+# Runs nesf's whole test suite on a fresh machine: provisions (ASE, ONNX Runtime, libtorch, C
+# toolchain), checks formatting and lints, then runs every test of the library and the trainer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/provision.sh
+bash scripts/provision-libtorch.sh >/dev/null
 cargo fmt --all --check
-cargo clippy --release --all-targets -- -D warnings
-cargo test --release
+cargo clippy --release --workspace --all-targets -- -D warnings
+cargo test --release --workspace

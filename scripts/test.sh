@@ -8,4 +8,7 @@ bash scripts/provision.sh
 bash scripts/provision-libtorch.sh >/dev/null
 cargo fmt --all --check
 cargo clippy --release --workspace --all-targets -- -D warnings
-cargo test --release --workspace
+# the library first (its C ABI tests use the uplifted target/release/libnesf.so, which a
+# workspace-wide build leaves in deps/), then the trainer
+cargo test --release
+cargo test --release -p nesf-train

@@ -8,7 +8,8 @@ bash scripts/provision.sh
 bash scripts/provision-libtorch.sh >/dev/null
 cargo fmt --all --check
 cargo clippy --release --workspace --all-targets -- -D warnings
-# the library first (its C ABI tests use the uplifted target/release/libnesf.so, which a
-# workspace-wide build leaves in deps/), then the trainer
+# the library first (built so that target/release holds libnesf.so/.a for the C ABI and
+# install tests), then the trainer
+cargo build --release
 cargo test --release
 cargo test --release -p nesf-train

@@ -9,23 +9,33 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The folder holding libnesf.so and libnesf.a of this build (target/<profile>).
+/// The folder holding libnesf.so and libnesf.a of this build: target/<profile>, where
+/// `cargo build` puts them, or target/<profile>/deps, where `cargo test` alone leaves them.
 pub fn library_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
     // target/<profile>/deps/<test>-<hash>
-    let dir = exe
+    let deps = exe
         .parent()
-        .and_then(Path::parent)
         .expect("the test runs from target/<profile>/deps")
         .to_path_buf();
-    for lib in ["libnesf.so", "libnesf.a"] {
-        assert!(
-            dir.join(lib).exists(),
-            "{} is missing: cargo builds it with the library",
-            dir.join(lib).display()
-        );
-    }
-    dir
+    let profile = deps
+        .parent()
+        .expect("the test runs from target/<profile>/deps")
+        .to_path_buf();
+    let has_both = |d: &Path| {
+        ["libnesf.so", "libnesf.a"]
+            .iter()
+            .all(|l| d.join(l).exists())
+    };
+    [profile.clone(), deps]
+        .into_iter()
+        .find(|d| has_both(d))
+        .unwrap_or_else(|| {
+            panic!(
+                "libnesf.so and libnesf.a are missing from {} and its deps/: cargo builds them with the library",
+                profile.display()
+            )
+        })
 }
 
 /// An empty scratch folder under target/tmp (kept after the test for inspection).

@@ -5,7 +5,9 @@
 //! 1. at a path given through the API ([`load`]) or the `NESF_ONNXRUNTIME` environment
 //!    variable (`ORT_DYLIB_PATH` is honoured too);
 //! 2. next to the nesf shared library (or the executable nesf is linked into);
-//! 3. on the system's library search path (`libonnxruntime.so`).
+//! 3. on the system's library search path (`libonnxruntime.so`);
+//! 4. at the path `NESF_ONNXRUNTIME` had when nesf was built, if that file still exists (the
+//!    library provisioned for a development checkout).
 //!
 //! The first library that loads stays loaded for the life of the process.
 
@@ -29,6 +31,10 @@ pub enum Discovery {
     BesideLibrary,
     /// The system's library search path.
     SystemPath,
+    /// The library provisioned for this source tree when nesf was built (`NESF_ONNXRUNTIME` at
+    /// build time, set by the repository's `.cargo/config.toml`): lets the programs of a
+    /// development build run without setup.
+    BuildTree,
 }
 
 /// The ONNX Runtime library in use.
@@ -161,6 +167,9 @@ fn candidates(path: Option<&Path>) -> Vec<(PathBuf, Discovery)> {
         }
     }
     out.push((PathBuf::from(LIBRARY), Discovery::SystemPath));
+    if let Some(built) = option_env!("NESF_ONNXRUNTIME").filter(|p| !p.is_empty()) {
+        out.push((PathBuf::from(built), Discovery::BuildTree));
+    }
     out
 }
 

@@ -299,8 +299,9 @@ enum nesf_status_t nesf_model_load(const char *path,
                                    struct nesf_model_t **model);
 
 /**
- * Loads the model embedded in the library. Fails with `NESF_ERROR_NO_DEFAULT_MODEL` when this
- * build embeds none (the case until a trained model ships). `options` may be NULL.
+ * Loads the model embedded in the library (the LCS6Å model). Fails with
+ * `NESF_ERROR_NO_DEFAULT_MODEL` in a build without the `default-model` feature. `options` may
+ * be NULL.
  */
 enum nesf_status_t nesf_model_load_default(const struct nesf_model_options_t *options,
                                            struct nesf_model_t **model);

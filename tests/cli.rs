@@ -52,6 +52,43 @@ fn oracle_eval_json() {
 }
 
 #[test]
+fn eval_limit_takes_the_first_structures() {
+    let file = data_path("ybco13.extxyz");
+    let o = nesf(&["eval", "--oracle", &file, "--json", "--limit", "7"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["structures"], 7);
+}
+
+/// With no --model, the model commands use the default model embedded in the library.
+#[cfg(feature = "default-model")]
+#[test]
+fn model_commands_default_to_the_embedded_model() {
+    let o = nesf(&["info", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["manifest"]["latent_size"], 192);
+    assert_eq!(v["manifest"]["vocabulary"].as_array().unwrap().len(), 80);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("decoded.cif");
+    let file = data_path("lcs6-val.extxyz");
+    let o = nesf(&[
+        "autoencode",
+        &file,
+        "--limit",
+        "2",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let first = nesf::io::read(&file).unwrap()[0].id().unwrap().to_string();
+    assert!(text.contains(&first) && text.contains("a b c"), "{text}");
+    assert!(!nesf::io::read(&out).unwrap().is_empty());
+}
+
+#[test]
 fn convert_between_formats() {
     let dir = tempfile::tempdir().unwrap();
     let cif = dir.path().join("all.cif");

@@ -105,8 +105,9 @@ pub unsafe extern "C" fn nesf_model_load_from_memory(
     })
 }
 
-/// Loads the model embedded in the library. Fails with `NESF_ERROR_NO_DEFAULT_MODEL` when this
-/// build embeds none (the case until a trained model ships). `options` may be NULL.
+/// Loads the model embedded in the library (the LCS6Å model). Fails with
+/// `NESF_ERROR_NO_DEFAULT_MODEL` in a build without the `default-model` feature. `options` may
+/// be NULL.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_load_default(
     options: *const nesf_model_options_t,

@@ -63,11 +63,14 @@ impl Model {
         Model::from_bundle(Bundle::load(path)?, options)
     }
 
-    /// Loads the model embedded in the library. Fails when this build embeds none.
+    /// Loads the model embedded in the library (`models/default.nesf`, trained on LCS6Å). Fails
+    /// in a build without the `default-model` feature.
     pub fn load_default(options: &ModelOptions) -> Result<Self> {
         let bytes = super::default::default_model_bytes().ok_or_else(|| {
             Error::Model(
-                "no default model is embedded in this build; pass a model bundle explicitly".into(),
+                "no default model is embedded in this build (built without the `default-model` \
+                 feature); pass a model bundle explicitly"
+                    .into(),
             )
         })?;
         Model::from_bytes(bytes, options)

@@ -95,11 +95,15 @@ static void check_model_facts(const nesf_model_t *model, const char *model_path)
     nesf_model_free(copy);
     free(bytes);
 
-    /* no default model in this build: a clear status, and NULL */
-    nesf_model_t *fallback = (nesf_model_t *)&size;
-    FAILS(nesf_model_load_default(NULL, &fallback), NESF_ERROR_NO_DEFAULT_MODEL,
-          "no default model is embedded in this build");
-    EXPECT(fallback == NULL);
+    /* the default model embedded in the library: LCS6A, 80 species, latent 192 */
+    nesf_model_t *embedded = NULL;
+    OK(nesf_model_load_default(NULL, &embedded));
+    size_t embedded_latent = 0, embedded_species = 0;
+    OK(nesf_model_latent_size(embedded, &embedded_latent));
+    OK(nesf_model_species_count(embedded, &embedded_species));
+    EXPECT(embedded_latent == 192);
+    EXPECT(embedded_species == 80);
+    nesf_model_free(embedded);
 
     /* CUDA with the CPU build of ONNX Runtime: refused, or a reported fallback */
     nesf_model_options_t cuda;

@@ -52,8 +52,9 @@ int main(int argc, char **argv) {
 
         EXPECT_ERROR(nesf::Model::load(dir + "/missing.nesf"), NESF_ERROR_IO, "missing.nesf");
         EXPECT_ERROR(nesf::Model::load(data), NESF_ERROR_INVALID_MODEL, "bundle");
-        EXPECT_ERROR(nesf::Model::load_default(), NESF_ERROR_NO_DEFAULT_MODEL,
-                     "no default model is embedded in this build");
+        const nesf::Model embedded = nesf::Model::load_default();
+        EXPECT(embedded.latent_size() == 192);
+        EXPECT(embedded.species().size() == 80);
 
         nesf::ModelOptions options;
         EXPECT(options.provider == NESF_PROVIDER_CPU);

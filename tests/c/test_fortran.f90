@@ -43,8 +43,9 @@ contains
         call check(status == NESF_ERROR_IO, 'missing model status')
         call check(index(nesf_last_error(), 'missing.nesf') > 0, 'missing model message')
         call nesf_model_load_default(missing, status=status)
-        call check(status == NESF_ERROR_NO_DEFAULT_MODEL, 'no default model')
-        call check(index(nesf_last_error(), 'no default model is embedded') > 0, 'default message')
+        call check(status == NESF_SUCCESS, 'default model')
+        call check(nesf_model_latent_size(missing) == 192, 'default model latent size')
+        call nesf_model_free(missing)
 
         call nesf_model_options_init(model_options)
         model_options%threads = 1

@@ -137,9 +137,10 @@ static void models(const char *model_path, const char *data_path) {
     free(bytes);
 
     FAILS(nesf_model_load_default(NULL, NULL), INVALID, "'model' is NULL");
-    FAILS(nesf_model_load_default(NULL, &model), NESF_ERROR_NO_DEFAULT_MODEL,
-          "no default model is embedded in this build");
-    FAILS(nesf_model_load_default(&o, &model), NESF_ERROR_NO_DEFAULT_MODEL, "no default model");
+    FAILS(nesf_model_load_default(&o, &model), INVALID, "max_points_per_run");
+    EXPECT(model == NULL);
+    o.struct_size = 3;
+    FAILS(nesf_model_load_default(&o, &model), INVALID, "struct_size");
     EXPECT(model == NULL);
     nesf_model_free(NULL);
 }

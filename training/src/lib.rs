@@ -7,6 +7,7 @@
 //!   resumable checkpoints, log.jsonl);
 //! - [`fold`] and [`export`]: BatchNorm folding and the model bundle;
 //! - [`plot`]: loss curves as PNG;
+//! - [`split`]: the train / val / test parts of a cross-validation fold (YBCO13);
 //! - [`bench`]: timing of one training step (and a dump for the PyTorch comparison).
 
 pub mod adam;
@@ -19,4 +20,5 @@ pub mod fold;
 pub mod model;
 pub mod plot;
 pub mod rng;
+pub mod split;
 pub mod train;

@@ -6,6 +6,7 @@
 //!            [--positional-encoding] [--vae]
 //! nesf-train plot DIR                 # DIR/log.jsonl -> DIR/loss.png
 //! nesf-train export DIR --out BUNDLE  # DIR/best.pt -> model bundle (file, or folder if BUNDLE/)
+//! nesf-train split --data FILE --folds JSON --fold NAME --out DIR  # one cross-validation fold
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -21,7 +22,10 @@ use nesf_train::device::{self, DeviceArg};
 use nesf_train::export;
 use nesf_train::model::ModelConfig;
 use nesf_train::plot;
-use nesf_train::train::{self, Outcome, RunOptions, Trainer, BEST, CHECKPOINT, STOP};
+use nesf_train::split;
+use nesf_train::train::{
+    self, Outcome, ResumeChanges, RunOptions, Trainer, BEST, CHECKPOINT, STOP,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,6 +58,21 @@ enum Command {
         /// Export the latest checkpoint instead of the best one.
         #[arg(long)]
         latest: bool,
+    },
+    /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
+    Split {
+        /// All structures (each with a material_id).
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Fold file: {"fold0": {"train": [ids], "val": [ids], "test": [ids]}, ...}.
+        #[arg(long, value_name = "JSON")]
+        folds: PathBuf,
+        /// Fold name, e.g. fold0.
+        #[arg(long)]
+        fold: String,
+        /// Folder for train.extxyz, val.extxyz and test.extxyz.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Time training steps on one fixed batch (batch 0 of epoch 0); print JSON.
     BenchStep {
@@ -101,7 +120,8 @@ struct TrainArgs {
     /// Initial learning rate [default: 0.001].
     #[arg(long)]
     lr: Option<f64>,
-    /// Multiply the learning rate by --lr-gamma every N epochs [default: 640].
+    /// Multiply the learning rate by --lr-gamma every N epochs [default: 640]. May change on
+    /// --resume: the new schedule applies as if from epoch 0.
     #[arg(long, value_name = "N")]
     lr_step: Option<usize>,
     /// Step-decay factor [default: 0.5].
@@ -128,6 +148,10 @@ struct TrainArgs {
     /// Variational encoder (KL weight 0.001).
     #[arg(long)]
     vae: bool,
+    /// Species vocabulary from the elements of these structures (repeatable: the union) instead
+    /// of the training set's, for validation / test sets with elements the training set lacks.
+    #[arg(long, value_name = "FILE")]
+    vocabulary: Vec<PathBuf>,
     /// Latent size [default: 192].
     #[arg(long)]
     latent: Option<usize>,
@@ -170,8 +194,23 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         }
         let saved = checkpoint::load(&ck_path)?.meta.config;
         check_unchanged(&a, &saved)?;
-        let patience = a.patience.map(Some);
-        Trainer::resume(&ck_path, dev, a.epochs, patience)?
+        let changes = ResumeChanges {
+            epochs: a.epochs,
+            patience: a.patience.map(Some),
+            lr_step: a.lr_step,
+            lr_gamma: a.lr_gamma,
+        };
+        let t = Trainer::resume(&ck_path, dev, &changes)?;
+        if a.lr_step.is_some() || a.lr_gamma.is_some() {
+            eprintln!(
+                "nesf-train: learning-rate schedule now x{} every {} epochs (lr {:.2e} at epoch {})",
+                t.config.lr_gamma,
+                t.config.lr_step,
+                t.config.lr_at(t.progress.epoch),
+                t.progress.epoch + 1
+            );
+        }
+        t
     } else {
         if ck_path.exists() || out.join(BEST).exists() {
             bail!(
@@ -199,6 +238,15 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
             positional_encoding: a.positional_encoding,
             vae: a.vae,
         };
+        if !a.vocabulary.is_empty() {
+            let mut structures = nesf::io::read(&cfg.train)?;
+            for file in &a.vocabulary {
+                structures.extend(nesf::io::read(file)?);
+            }
+            cfg.vocabulary = nesf::Vocabulary::from_structures(&structures)?
+                .numbers()
+                .to_vec();
+        }
         Trainer::new(cfg, dev)?
     };
     let c = &trainer.config;
@@ -268,7 +316,8 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
     }
 }
 
-/// On --resume, settings that shape the run must not change.
+/// On --resume, settings that shape the run must not change (the epoch count, patience and
+/// learning-rate schedule may).
 fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()> {
     let mut diffs = Vec::new();
     let mut cmp = |name: &str, given: Option<String>, saved: String| {
@@ -285,16 +334,6 @@ fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()>
     );
     cmp("--lr", a.lr.map(|v| v.to_string()), saved.lr.to_string());
     cmp(
-        "--lr-step",
-        a.lr_step.map(|v| v.to_string()),
-        saved.lr_step.to_string(),
-    );
-    cmp(
-        "--lr-gamma",
-        a.lr_gamma.map(|v| v.to_string()),
-        saved.lr_gamma.to_string(),
-    );
-    cmp(
         "--seed",
         a.seed.map(|v| v.to_string()),
         saved.seed.to_string(),
@@ -309,6 +348,9 @@ fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()>
     cmp("--val", path(&a.val), saved.val.display().to_string());
     if a.vae && !saved.model.vae {
         diffs.push("--vae (the run is not a VAE)".into());
+    }
+    if !a.vocabulary.is_empty() {
+        diffs.push("--vocabulary (the run's vocabulary was fixed when it started)".into());
     }
     if a.positional_encoding && !saved.model.positional_encoding {
         diffs.push("--positional-encoding (the run has none)".into());
@@ -348,6 +390,21 @@ fn main() -> ExitCode {
         Some(Command::Export { dir, out, latest }) => {
             run_export(&dir, &out, latest).map(|_| ExitCode::SUCCESS)
         }
+        Some(Command::Split {
+            data,
+            folds,
+            fold,
+            out,
+        }) => split::write_fold(&data, &folds, &fold, &out).map(|counts| {
+            eprintln!(
+                "wrote {} (train {}, val {}, test {})",
+                out.display(),
+                counts[0],
+                counts[1],
+                counts[2]
+            );
+            ExitCode::SUCCESS
+        }),
         Some(Command::BenchStep {
             train,
             batch_size,

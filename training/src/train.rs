@@ -162,20 +162,35 @@ pub fn dataset_facts(train: &[nesf::Structure]) -> Result<(Vocabulary, BoundingB
     ))
 }
 
+/// Settings a resumed run may change; `None` keeps the saved value.
+#[derive(Debug, Clone, Default)]
+pub struct ResumeChanges {
+    /// Total number of epochs.
+    pub epochs: Option<usize>,
+    /// Early-stopping patience (`Some(None)`: never stop early).
+    pub patience: Option<Option<usize>>,
+    /// Epochs between learning-rate decays; the new schedule applies as if from epoch 0.
+    pub lr_step: Option<usize>,
+    /// Learning-rate decay factor.
+    pub lr_gamma: Option<f64>,
+}
+
 impl Trainer {
-    /// A new run. `config.vocabulary` / `config.bounding_box` / `config.model.vocab` are
-    /// filled from the training set when `config.vocabulary` is empty.
+    /// A new run (`config.model.vocab == 0`): the bounding box comes from the training set, and
+    /// so does the vocabulary unless `config.vocabulary` is already given.
     pub fn new(mut config: TrainConfig, device: Device) -> Result<Trainer> {
         let structures = nesf::io::read(&config.train)
             .with_context(|| format!("reading {}", config.train.display()))?;
         if structures.len() < 2 {
             bail!("the training set needs at least 2 structures (BatchNorm)");
         }
-        if config.vocabulary.is_empty() {
+        if config.vocabulary.is_empty() || config.model.vocab == 0 {
             let (v, b) = dataset_facts(&structures)?;
-            config.vocabulary = v.numbers().to_vec();
+            if config.vocabulary.is_empty() {
+                config.vocabulary = v.numbers().to_vec();
+            }
             config.bounding_box = b;
-            config.model.vocab = v.len();
+            config.model.vocab = config.vocabulary.len();
         }
         config.train_structures = structures.len();
         let vocabulary = config.vocabulary()?;
@@ -199,21 +214,22 @@ impl Trainer {
         })
     }
 
-    /// Continues the run saved in `path` (a latest checkpoint). `epochs` and `patience`
-    /// replace the saved ones when given.
-    pub fn resume(
-        path: &Path,
-        device: Device,
-        epochs: Option<usize>,
-        patience: Option<Option<usize>>,
-    ) -> Result<Trainer> {
+    /// Continues the run saved in `path` (a latest checkpoint). The fields of `changes` that
+    /// are given replace the saved ones (number of epochs, patience, learning-rate schedule).
+    pub fn resume(path: &Path, device: Device, changes: &ResumeChanges) -> Result<Trainer> {
         let ck = checkpoint::load(path)?;
         let mut config = ck.meta.config.clone();
-        if let Some(e) = epochs {
+        if let Some(e) = changes.epochs {
             config.epochs = e;
         }
-        if let Some(p) = patience {
+        if let Some(p) = changes.patience {
             config.patience = p;
+        }
+        if let Some(s) = changes.lr_step {
+            config.lr_step = s.max(1);
+        }
+        if let Some(g) = changes.lr_gamma {
+            config.lr_gamma = g;
         }
         let mut t = Trainer::new(config, device)?;
         let cpu: std::collections::BTreeMap<String, tch::Tensor> = ck.tensors;

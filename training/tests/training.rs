@@ -8,7 +8,7 @@ use nesf_train::data::HostBatch;
 use nesf_train::fold::fold;
 use nesf_train::model::scalar;
 use nesf_train::rng::Rng;
-use nesf_train::train::{read_log, Outcome, RunOptions, Trainer, CHECKPOINT, LOG};
+use nesf_train::train::{read_log, Outcome, ResumeChanges, RunOptions, Trainer, CHECKPOINT, LOG};
 use tch::Device;
 
 fn quiet(max_batches: Option<usize>) -> RunOptions {
@@ -73,13 +73,13 @@ fn resume_continues_exactly() {
     assert_eq!((b.progress.epoch, b.progress.batch), (1, 1));
     drop(b);
     let ck = b_dir.path().join(CHECKPOINT);
-    let mut b = Trainer::resume(&ck, Device::Cpu, None, None).unwrap();
+    let mut b = Trainer::resume(&ck, Device::Cpu, &ResumeChanges::default()).unwrap();
     assert_eq!((b.progress.epoch, b.progress.batch), (1, 1));
     assert_eq!(
         b.run(b_dir.path(), &quiet(Some(1))).unwrap(),
         Outcome::Interrupted
     );
-    let mut b = Trainer::resume(&ck, Device::Cpu, None, None).unwrap();
+    let mut b = Trainer::resume(&ck, Device::Cpu, &ResumeChanges::default()).unwrap();
     assert_eq!((b.progress.epoch, b.progress.batch), (2, 0));
     assert_eq!(
         b.run(b_dir.path(), &quiet(None)).unwrap(),
@@ -104,6 +104,34 @@ fn resume_continues_exactly() {
         assert_eq!((x.train_loss, x.val_loss), (y.train_loss, y.val_loss));
         assert_eq!(x.lr, y.lr);
     }
+}
+
+#[test]
+fn resume_may_change_the_learning_rate_schedule() {
+    let run = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(data_dir.path(), 8);
+    config.epochs = 2;
+    let mut a = trainer(config);
+    a.run(run.path(), &quiet(None)).unwrap();
+    let ck = run.path().join(CHECKPOINT);
+    let changes = ResumeChanges {
+        epochs: Some(3),
+        lr_step: Some(1),
+        lr_gamma: Some(0.25),
+        ..ResumeChanges::default()
+    };
+    let mut b = Trainer::resume(&ck, Device::Cpu, &changes).unwrap();
+    assert_eq!(b.run(run.path(), &quiet(None)).unwrap(), Outcome::Finished);
+    let log = read_log(&run.path().join(LOG)).unwrap();
+    assert_eq!(log.len(), 3);
+    // Epoch 3 (index 2) under the new schedule: lr * 0.25^2.
+    let lr0 = log[0].lr;
+    assert!(
+        (log[2].lr - lr0 * 0.0625).abs() < 1e-12 * lr0,
+        "{}",
+        log[2].lr
+    );
 }
 
 /// Compares the tch model in eval mode with the library's plain forward pass of the folded

@@ -290,8 +290,9 @@ end
 """
     nesf_model_load_default(options, model)
 
-Loads the model embedded in the library. Fails with `NESF_ERROR_NO_DEFAULT_MODEL` when this
-build embeds none (the case until a trained model ships). `options` may be NULL.
+Loads the model embedded in the library (the LCS6Å model). Fails with
+`NESF_ERROR_NO_DEFAULT_MODEL` in a build without the `default-model` feature. `options` may
+be NULL.
 """
 function nesf_model_load_default(options, model)
     ccall((:nesf_model_load_default, libnesf), nesf_status_t, (Ptr{nesf_model_options_t}, Ptr{Ptr{nesf_model_t}}), options, model)

@@ -22,6 +22,9 @@ pub struct EvalArgs {
     /// Print one JSON object with the metrics on stdout
     #[arg(long)]
     json: bool,
+    /// Evaluate only the first N structures of the file
+    #[arg(long)]
+    limit: Option<usize>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -30,7 +33,10 @@ pub struct EvalArgs {
 
 /// Runs the evaluation and prints the metrics.
 pub fn run(args: EvalArgs) -> nesf::Result<()> {
-    let structures = nesf::io::read(&args.file)?;
+    let mut structures = nesf::io::read(&args.file)?;
+    if let Some(n) = args.limit {
+        structures.truncate(n.max(1));
+    }
     let bar = progress::bar(structures.len(), "decoding");
     let tick = |n: usize| bar.set_position(n as u64);
     let decoded = if args.oracle {

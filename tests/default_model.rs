@@ -1,0 +1,47 @@
+//! The default model embedded in the library (`models/default.nesf`, trained on LCS6Å).
+#![cfg(feature = "default-model")]
+
+mod common;
+
+use common::data;
+use nesf::model::{default_model_bytes, Model, ModelOptions};
+use nesf::{BoundingBox, MetricsAccumulator, Vocabulary};
+
+fn cpu() -> ModelOptions {
+    ModelOptions {
+        threads: 2,
+        ..ModelOptions::default()
+    }
+}
+
+#[test]
+fn the_embedded_model_is_the_shipped_bundle_of_the_lcs6_training_set() {
+    let shipped = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.nesf"));
+    assert_eq!(default_model_bytes(), Some(shipped.unwrap().as_slice()));
+    let model = Model::load_default(&cpu()).unwrap();
+    let train = data("lcs6-train.extxyz");
+    assert_eq!(model.latent_size(), 192);
+    assert_eq!(
+        model.vocabulary().numbers(),
+        Vocabulary::from_structures(&train).unwrap().numbers()
+    );
+    let expected = BoundingBox::of_structures(&train).unwrap();
+    assert_eq!(model.manifest().bounding_box, expected);
+}
+
+#[test]
+fn the_default_model_autoencodes_validation_structures() {
+    let model = Model::load_default(&cpu()).unwrap();
+    let val: Vec<_> = data("lcs6-val.extxyz").into_iter().take(8).collect();
+    let decoded = model.autoencode(&val, model.decode_options()).unwrap();
+    let mut acc = MetricsAccumulator::new();
+    for (truth, d) in val.iter().zip(&decoded) {
+        acc.add_decoded(truth, d);
+    }
+    let m = acc.finish();
+    // Far looser than the measured numbers (README), but far tighter than an untrained model.
+    assert!(m.lattice_length_error < 0.5, "{m:?}");
+    assert!(m.lattice_angle_error_deg < 10.0, "{m:?}");
+    assert!(m.failures <= 2, "{m:?}");
+    assert!(m.position_error_detected < 0.6, "{m:?}");
+}

@@ -369,6 +369,17 @@ contains
         end if
     end subroutine fail_with
 
+    !> The outcome of a wrapper's last call: fail when `code` is an error, succeed otherwise.
+    subroutine report(code, status)
+        integer(c_int), intent(in) :: code
+        integer, intent(out), optional :: status
+        if (code /= NESF_SUCCESS) then
+            call fail(code, status)
+        else
+            call succeed(status)
+        end if
+    end subroutine report
+
     !> Success: sets `status` when present.
     subroutine succeed(status)
         integer, intent(out), optional :: status
@@ -417,11 +428,7 @@ contains
         end if
         loaded_path = from_c_string(p)
         version = from_c_string(v)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_runtime_load
 
     !> The default model options (CPU, no fallback).
@@ -431,11 +438,7 @@ contains
         integer(c_int) :: code
         options%struct_size = c_sizeof(options)
         code = c_model_options_init(options)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_model_options_init
 
     !> The paper's decoder settings.
@@ -445,11 +448,7 @@ contains
         integer(c_int) :: code
         options%struct_size = c_sizeof(options)
         code = c_decode_options_init(options)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_decode_options_init
 
     !> Loads a model bundle (a .nesf file or a bundle folder).
@@ -466,11 +465,7 @@ contains
         else
             code = c_model_load(trim(path)//c_null_char, c_null_ptr, model%ptr)
         end if
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_model_load
 
     !> Loads the model embedded in the library (NESF_ERROR_NO_DEFAULT_MODEL when none is).
@@ -486,11 +481,7 @@ contains
         else
             code = c_model_load_default(c_null_ptr, model%ptr)
         end if
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_model_load_default
 
     !> Frees a model (nothing happens for a model not loaded).
@@ -531,11 +522,7 @@ contains
         end if
         allocate (numbers(n))
         code = c_model_species(model%ptr, numbers, n)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_model_species
 
     !> The execution provider running the model: a description such as "CPU", and optionally
@@ -568,11 +555,7 @@ contains
         integer(c_int) :: code
         options%struct_size = c_sizeof(options)
         code = c_model_decode_options(model%ptr, options)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_model_decode_options
 
     !> A C list holding copies of Fortran structures; c_null_ptr (and `code` set) on failure,
@@ -676,11 +659,7 @@ contains
         allocate (latents(l, size(structures)))
         code = c_model_encode(model%ptr, list, latents, int(size(latents), c_size_t))
         call c_structures_free(list)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_model_encode
 
     !> Decodes latents(latent_size, n) into n structures (with the model's defaults, or
@@ -710,11 +689,7 @@ contains
         end if
         code = from_c_list(list, structures)
         call c_structures_free(list)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_model_decode
 
     !> `steps` latents evenly spaced from `start` to `finish` (both included):
@@ -738,11 +713,7 @@ contains
         allocate (latents(size(start), steps))
         code = c_latents_interpolate(a, b, int(size(a), c_size_t), int(steps, c_size_t), &
                                      latents, int(size(latents), c_size_t))
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_latents_interpolate
 
     !> Reads every structure of a file (.cif, .xyz/.extxyz, POSCAR/CONTCAR/.vasp).
@@ -760,11 +731,7 @@ contains
         end if
         code = from_c_list(list, structures)
         call c_structures_free(list)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_structures_read
 
     !> Writes structures to a file, the format chosen from its name.
@@ -782,11 +749,7 @@ contains
         end if
         code = c_structures_write(list, trim(path)//c_null_char)
         call c_structures_free(list)
-        if (code /= NESF_SUCCESS) then
-            call fail(code, status)
-            return
-        end if
-        call succeed(status)
+        call report(code, status)
     end subroutine nesf_structures_write
 
 end module nesf

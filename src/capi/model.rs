@@ -11,7 +11,7 @@ use super::options::{
 };
 use super::status::nesf_status_t;
 use super::status::{
-    c_path, check_capacity, checked_product, guard, guard_value, input_slice, output_slice,
+    c_path, check_capacity, checked_product, fill, guard, guard_value, input_slice, output_slice,
     owned_c_string, reference, write_out, CResult, CapiError,
 };
 use super::structure::{clear_out, hand_out, nesf_structure_t, nesf_structures_t};
@@ -177,11 +177,7 @@ pub unsafe extern "C" fn nesf_model_species(
         let m = unsafe { reference(model, "model") }?;
         let out = unsafe { output_slice(numbers, numbers_len, "numbers") }?;
         let vocabulary = m.model.vocabulary().numbers();
-        check_capacity("numbers", out.len(), vocabulary.len())?;
-        for (o, &z) in out.iter_mut().zip(vocabulary) {
-            *o = i32::from(z);
-        }
-        Ok(())
+        fill("numbers", out, vocabulary.iter().map(|&z| i32::from(z)))
     })
 }
 

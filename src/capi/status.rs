@@ -238,6 +238,20 @@ pub(crate) unsafe fn output_slice<'a, T>(
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
 }
 
+/// Copies `values` to the front of the caller's buffer `out`; fails with
+/// `NESF_ERROR_BUFFER_TOO_SMALL` (naming `name`) when they do not fit.
+pub(crate) fn fill<T>(
+    name: &str,
+    out: &mut [T],
+    values: impl ExactSizeIterator<Item = T>,
+) -> CResult {
+    check_capacity(name, out.len(), values.len())?;
+    for (o, v) in out.iter_mut().zip(values) {
+        *o = v;
+    }
+    Ok(())
+}
+
 /// Fails with `NESF_ERROR_BUFFER_TOO_SMALL` when an output of `needed` elements does not fit in
 /// `len`.
 pub(crate) fn check_capacity(name: &str, len: usize, needed: usize) -> CResult {

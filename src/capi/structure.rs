@@ -6,8 +6,8 @@ use crate::decode::DecodedStructure;
 
 use super::status::nesf_status_t;
 use super::status::{
-    check_capacity, checked_product, guard, guard_value, input_slice, output_slice, reference,
-    reference_mut, write_out, CResult, CapiError,
+    checked_product, fill, guard, guard_value, input_slice, output_slice, reference, reference_mut,
+    write_out, CResult, CapiError,
 };
 
 /// A crystal structure owned by the caller (free it with `nesf_structure_free()`): a lattice,
@@ -195,13 +195,6 @@ pub unsafe extern "C" fn nesf_structure_lattice_parameters(
     })
 }
 
-fn copy_vectors(name: &str, vectors: &[Vec3], out: &mut [f64]) -> CResult {
-    let needed = vectors.len() * 3;
-    check_capacity(name, out.len(), needed)?;
-    out[..needed].copy_from_slice(vectors.as_flattened());
-    Ok(())
-}
-
 /// Copies the Cartesian positions (Å) into `positions[n_atoms][3]`; `positions_len` is the
 /// number of doubles it holds (at least 3 x n_atoms, else `NESF_ERROR_BUFFER_TOO_SMALL`).
 #[no_mangle]
@@ -214,7 +207,7 @@ pub unsafe extern "C" fn nesf_structure_positions(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(positions, positions_len, "positions") }?;
-        copy_vectors("positions", &s.positions, out)
+        fill("positions", out, s.positions.as_flattened().iter().copied())
     })
 }
 
@@ -235,7 +228,7 @@ pub unsafe extern "C" fn nesf_structure_fractional_positions(
             .iter()
             .map(|&p| s.lattice.to_fractional(p))
             .collect();
-        copy_vectors("positions", &fractional, out)
+        fill("positions", out, fractional.as_flattened().iter().copied())
     })
 }
 
@@ -250,11 +243,7 @@ pub unsafe extern "C" fn nesf_structure_numbers(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(numbers, numbers_len, "numbers") }?;
-        check_capacity("numbers", out.len(), s.numbers.len())?;
-        for (o, &z) in out.iter_mut().zip(&s.numbers) {
-            *o = i32::from(z);
-        }
-        Ok(())
+        fill("numbers", out, s.numbers.iter().map(|&z| i32::from(z)))
     })
 }
 
@@ -291,9 +280,7 @@ pub unsafe extern "C" fn nesf_structure_confidence(
                  (see nesf_structure_has_confidence)",
             )
         })?;
-        check_capacity("confidence", out.len(), values.len())?;
-        out[..values.len()].copy_from_slice(values);
-        Ok(())
+        fill("confidence", out, values.iter().copied())
     })
 }
 

@@ -59,6 +59,26 @@ static inline void expect_failure(const char *file, int line, const char *text, 
     }
 }
 
+/* The whole file at `path` (malloc'd; the caller frees it); stops the test on failure. */
+static inline unsigned char *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = malloc(n > 0 ? (size_t)n : 1);
+    if (n < 0 || data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(1);
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+}
+
 /* The result of a test program. */
 static inline int finish(const char *name) {
     if (failures > 0) {

@@ -32,25 +32,6 @@ static void check_runtime(void) {
           NESF_ERROR_RUNTIME, "already loaded");
 }
 
-static unsigned char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)n);
-    if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(1);
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
-
 static void check_model_facts(const nesf_model_t *model, const char *model_path) {
     size_t latent_size = 0;
     OK(nesf_model_latent_size(model, &latent_size));

@@ -35,24 +35,6 @@ static void write_text(const char *path, const char *text) {
     write_bytes(path, text, strlen(text));
 }
 
-static unsigned char *read_bytes(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)n);
-    if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-        exit(1);
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
-
 static const double cubic[9] = {4, 0, 0, 0, 4, 0, 0, 0, 4};
 
 static void runtime_and_versions(const char *model_path) {
@@ -97,7 +79,7 @@ static void models(const char *model_path, const char *data_path) {
     FAILS(nesf_model_load(data_path, NULL, &model), NESF_ERROR_INVALID_MODEL, "bundle");
 
     size_t size = 0;
-    unsigned char *bytes = read_bytes(model_path, &size);
+    unsigned char *bytes = read_file(model_path, &size);
     write_bytes(in_dir("truncated.nesf"), bytes, size / 2);
     FAILS(nesf_model_load(in_dir("truncated.nesf"), NULL, &model), NESF_ERROR_INVALID_MODEL,
           "truncated.nesf");

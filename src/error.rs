@@ -40,6 +40,9 @@ pub enum Error {
     /// A file name whose format cannot be recognised.
     #[error("unknown file format for '{0}': use .cif, .xyz/.extxyz, POSCAR/CONTCAR or .vasp")]
     UnknownFormat(String),
+    /// Space-group identification failed.
+    #[error("symmetry: {0}")]
+    Symmetry(String),
     /// An argument of an API call is out of its domain (wrong shape, NaN, out of range).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -21,7 +21,7 @@ pub mod model;
 pub mod oracle;
 pub mod vocabulary;
 
-pub use crystal::{Lattice, LatticeParameters, Structure, Vec3};
+pub use crystal::{Lattice, LatticeParameters, SpaceGroup, Structure, Vec3};
 pub use decode::{decode, DecodeOptions, DecodedStructure};
 pub use error::{Error, Result};
 pub use field::{BoundingBox, Field, Query};

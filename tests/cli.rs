@@ -86,6 +86,19 @@ fn model_commands_default_to_the_embedded_model() {
     let first = nesf::io::read(&file).unwrap()[0].id().unwrap().to_string();
     assert!(text.contains(&first) && text.contains("a b c"), "{text}");
     assert!(!nesf::io::read(&out).unwrap().is_empty());
+
+    let o = nesf(&[
+        "autoencode",
+        &file,
+        "--limit",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        "--symprec",
+        "0",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("positive length"), "{}", stderr(&o));
 }
 
 #[test]

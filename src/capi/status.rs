@@ -76,7 +76,9 @@ impl From<Error> for CapiError {
             Error::Io { .. } => NESF_ERROR_IO,
             Error::InvalidLattice(_) | Error::InvalidStructure(_) => NESF_ERROR_INVALID_STRUCTURE,
             Error::UnknownElement(_) => NESF_ERROR_UNKNOWN_ELEMENT,
-            Error::UnknownFormat(_) | Error::InvalidArgument(_) => NESF_ERROR_INVALID_ARGUMENT,
+            Error::UnknownFormat(_) | Error::InvalidArgument(_) | Error::Symmetry(_) => {
+                NESF_ERROR_INVALID_ARGUMENT
+            }
             Error::Field(_) => NESF_ERROR_DECODE,
             Error::Model(_) => NESF_ERROR_INVALID_MODEL,
             Error::Runtime(_) => NESF_ERROR_RUNTIME,

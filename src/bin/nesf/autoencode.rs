@@ -11,6 +11,7 @@ use crate::decode_args::DecodeArgs;
 use crate::eval::{evaluate, print_table};
 use crate::model_args::ModelArgs;
 use crate::progress;
+use crate::symmetry_args::SymmetryArgs;
 
 /// Arguments of `nesf autoencode`.
 #[derive(Args, Debug)]
@@ -23,6 +24,8 @@ pub struct AutoencodeArgs {
     /// Autoencode only the first N structures of the input
     #[arg(long)]
     limit: Option<usize>,
+    #[command(flatten)]
+    symmetry: SymmetryArgs,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -44,7 +47,7 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
     bar.finish_and_clear();
 
     for (t, d) in structures.iter().zip(&decoded) {
-        print_comparison(t, d);
+        print_comparison(t, d, &args.symmetry);
     }
     let mut written = Vec::new();
     let mut failed = Vec::new();
@@ -75,17 +78,19 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
 }
 
 /// Prints one structure and its reconstruction side by side.
-fn print_comparison(t: &Structure, d: &DecodedStructure) {
+fn print_comparison(t: &Structure, d: &DecodedStructure, symmetry: &SymmetryArgs) {
     let (tp, dp) = (t.lattice().parameters(), d.lattice.parameters());
-    let formula = d
-        .to_structure()
-        .map(|s| s.formula())
-        .unwrap_or_else(|_| "(nothing)".into());
+    let (formula, group) = match d.to_structure() {
+        Ok(s) => (s.formula(), symmetry.label(&s)),
+        Err(_) => ("(nothing)".into(), "-".into()),
+    };
     println!(
-        "{:<14} {:<12} -> {:<12} atoms {:>3} -> {:<3} a b c {:.3} {:.3} {:.3} -> {:.3} {:.3} {:.3}  angles {:.1} {:.1} {:.1} -> {:.1} {:.1} {:.1}",
+        "{:<14} {:<12} -> {:<12} {} -> {}  atoms {:>3} -> {:<3} a b c {:.3} {:.3} {:.3} -> {:.3} {:.3} {:.3}  angles {:.1} {:.1} {:.1} -> {:.1} {:.1} {:.1}",
         t.id().unwrap_or("?"),
         t.formula(),
         formula,
+        symmetry.label(t),
+        group,
         t.len(),
         d.len(),
         tp.a, tp.b, tp.c, dp.a, dp.b, dp.c,

@@ -9,6 +9,7 @@ use nesf::{Error, Structure};
 
 use crate::decode_args::DecodeArgs;
 use crate::model_args::ModelArgs;
+use crate::symmetry_args::SymmetryArgs;
 
 /// Arguments of `nesf interpolate`.
 #[derive(Args, Debug)]
@@ -32,6 +33,8 @@ pub struct InterpolateArgs {
     /// Output format: cif, xyz or vasp
     #[arg(long, default_value = "cif")]
     format: String,
+    #[command(flatten)]
+    symmetry: SymmetryArgs,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -77,26 +80,35 @@ pub fn run(args: InterpolateArgs) -> nesf::Result<()> {
     let decoded = model.decode(&path, &options)?;
     std::fs::create_dir_all(&args.output).map_err(|e| Error::io(&args.output, e))?;
     println!(
-        "A = {} ({}), B = {} ({})",
+        "A = {} ({}, {}), B = {} ({}, {})",
         ends[0].id().unwrap_or("?"),
         ends[0].formula(),
+        args.symmetry.label(&ends[0]),
         ends[1].id().unwrap_or("?"),
-        ends[1].formula()
+        ends[1].formula(),
+        args.symmetry.label(&ends[1])
     );
-    println!("step  t      atoms  formula          a      b      c      alpha  beta   gamma");
+    println!(
+        "step  t      atoms  formula          a      b      c      alpha  beta   gamma   \
+         space group  file"
+    );
     for (i, d) in decoded.iter().enumerate() {
         let t = i as f64 / (args.steps - 1) as f64;
         let p = d.lattice.parameters();
-        let (formula, file) = match d.to_structure() {
+        let (formula, group, file) = match d.to_structure() {
             Ok(s) => {
                 let file = args.output.join(format!("step_{i:03}.{ext}"));
                 nesf::io::write(&file, &[s.clone().with_id(format!("step_{i:03}"))])?;
-                (s.formula(), file.display().to_string())
+                (
+                    s.formula(),
+                    args.symmetry.label(&s),
+                    file.display().to_string(),
+                )
             }
-            Err(_) => ("(no atom)".to_string(), "-".to_string()),
+            Err(_) => ("(no atom)".to_string(), "-".to_string(), "-".to_string()),
         };
         println!(
-            "{i:>4}  {t:.3}  {:>5}  {formula:<15}  {:.3}  {:.3}  {:.3}  {:.2}  {:.2}  {:.2}  {file}",
+            "{i:>4}  {t:.3}  {:>5}  {formula:<15}  {:.3}  {:.3}  {:.3}  {:.2}  {:.2}  {:.2}  {group:<12} {file}",
             d.len(),
             p.a,
             p.b,

@@ -9,6 +9,7 @@ mod info;
 mod interpolate;
 mod model_args;
 mod progress;
+mod symmetry_args;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Reproduces the README's results table: the paper's metrics (nesf eval --json) of the shipped
+# models on their evaluation sets, as Markdown rows.
+#
+#   scripts/results.sh [--limit N]    # N: only the first N structures of each set
+#
+# Rows: the default model (models/default.nesf) on lcs6-val; each trained YBCO13 fold
+# (training/runs/ybco13/foldK/model.nesf) on its test part; the ICSG3D model
+# (training/runs/icsg3d/model.nesf) on icsg3d-val. Rows whose model is missing are skipped.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/provision-onnxruntime.sh >/dev/null
+cargo build --release --quiet --bin nesf
+nesf=target/release/nesf
+extra=("$@")
+
+row() {
+    local name="$1" model="$2" file="$3"
+    [[ -f "$model" ]] || return 0
+    local start json
+    start=$(date +%s)
+    json=$("$nesf" eval --model "$model" "$file" --json "${extra[@]}")
+    python3 - "$name" "$json" "$(($(date +%s) - start))" <<'PY'
+import json, sys
+name, m, seconds = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+print(f"| {name} | {m['structures']} | {m['failures']} | {100 * m['atom_count_error']:.2f} % "
+      f"| {m['position_error_actual']:.4f} | {m['position_error_detected']:.4f} "
+      f"| {100 * m['species_error_actual']:.2f} % | {100 * m['species_error_detected']:.2f} % "
+      f"| {m['lattice_length_error']:.3f} | {m['lattice_angle_error_deg']:.2f} | {seconds} s |")
+PY
+}
+
+echo "| model on set | structures | failures | atom-count error | position error actual (Å) | position error detected (Å) | species error actual | species error detected | lattice length error (Å) | lattice angle error (°) | eval time |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+row "default (LCS6Å) on lcs6-val" models/default.nesf data/lcs6-val.extxyz
+for fold in training/runs/ybco13/fold*/; do
+    fold="${fold%/}"
+    row "YBCO13 $(basename "$fold") on its test part" "$fold/model.nesf" "$fold/data/test.extxyz"
+done
+row "ICSG3D on icsg3d-val" training/runs/icsg3d/model.nesf data/icsg3d-val.extxyz

@@ -385,7 +385,8 @@ enum nesf_status_t nesf_structure_confidence(const struct nesf_structure_t *stru
 
 /**
  * Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
- * of doubles it holds (at least 3 x n_atoms).
+ * of doubles it holds (at least 3 x n_atoms). Fails like `nesf_structure_lattice()` when the
+ * predicted lattice forms no cell.
  */
 enum nesf_status_t nesf_structure_fractional_positions(const struct nesf_structure_t *structure,
                                                        double *positions,
@@ -403,14 +404,16 @@ enum nesf_status_t nesf_structure_has_confidence(const struct nesf_structure_t *
                                                  bool *has_confidence);
 
 /**
- * Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å).
+ * Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
+ * `NESF_ERROR_INVALID_STRUCTURE` for a decoded structure whose predicted lattice parameters
+ * form no cell (`nesf_structure_lattice_parameters()` still gives them).
  */
 enum nesf_status_t nesf_structure_lattice(const struct nesf_structure_t *structure,
                                           double *lattice);
 
 /**
  * Copies the lattice parameters: `lengths` a, b, c (3 values, Å) and `angles` alpha, beta,
- * gamma (3 values, degrees).
+ * gamma (3 values, degrees); for a decoded structure, as the lattice heads predicted them.
  */
 enum nesf_status_t nesf_structure_lattice_parameters(const struct nesf_structure_t *structure,
                                                      double *lengths,

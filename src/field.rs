@@ -1,7 +1,8 @@
 //! The field abstraction: anything that evaluates NeSF's position and species fields for many
 //! query points of many structures in one call (the exact oracle field, or neural networks).
 
-use crate::crystal::{Lattice, Structure};
+use crate::crystal::Structure;
+use crate::decode::PredictedLattice;
 use crate::error::{Error, Result};
 use crate::vocabulary::Vocabulary;
 
@@ -138,8 +139,8 @@ pub trait Field: Sync {
     /// The region the decoding grid covers (a property of the model).
     fn bounding_box(&self) -> BoundingBox;
 
-    /// The lattice of each of `items`.
-    fn lattices(&self, items: &[usize]) -> Result<Vec<Lattice>>;
+    /// The lattice of each of `items` (predicted parameters, and the cell when they form one).
+    fn lattices(&self, items: &[usize]) -> Result<Vec<PredictedLattice>>;
 
     /// The position field: for every query point, the vector (Å) to its nearest atom.
     /// `out.len()` equals `query.points.len()`.

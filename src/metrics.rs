@@ -1,7 +1,7 @@
 //! The paper's evaluation metrics, computed as the reference computes them: predicted and true
 //! atoms are compared by plain Cartesian distance, and errors are pooled over atoms.
 
-use crate::crystal::{lattice::distance, Lattice, Structure, Vec3};
+use crate::crystal::{lattice::distance, LatticeParameters, Structure, Vec3};
 use crate::decode::DecodedStructure;
 
 /// Evaluation results over a set of structures (fractions, Å and degrees).
@@ -90,7 +90,7 @@ impl MetricsAccumulator {
     pub fn add(
         &mut self,
         truth: &Structure,
-        lattice: &Lattice,
+        lattice: &LatticeParameters,
         numbers: &[u8],
         positions: &[Vec3],
     ) {
@@ -106,7 +106,7 @@ impl MetricsAccumulator {
             self.actual.add(t, p);
             self.detected.add(p, t);
         }
-        let (tp, pp) = (truth.lattice().parameters(), lattice.parameters());
+        let (tp, pp) = (truth.lattice().parameters(), lattice);
         for k in 0..3 {
             self.length_error_sum += (tp.lengths()[k] - pp.lengths()[k]).abs();
             self.angle_error_sum += (tp.angles()[k] - pp.angles()[k]).abs();
@@ -117,7 +117,7 @@ impl MetricsAccumulator {
     pub fn add_decoded(&mut self, truth: &Structure, decoded: &DecodedStructure) {
         self.add(
             truth,
-            &decoded.lattice,
+            &decoded.lattice.parameters,
             &decoded.numbers,
             &decoded.positions,
         );
@@ -143,6 +143,7 @@ impl MetricsAccumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crystal::Lattice;
 
     #[test]
     fn hand_computed() {
@@ -151,7 +152,7 @@ mod tests {
         let l2 = Lattice::new([[4.3, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap();
         let mut acc = MetricsAccumulator::new();
         // one atom found 0.1 Å off with the wrong species, the other missed
-        acc.add(&truth, &l2, &[17], &[[0.1, 0.0, 0.0]]);
+        acc.add(&truth, &l2.parameters(), &[17], &[[0.1, 0.0, 0.0]]);
         let m = acc.finish();
         assert_eq!(m.structures, 1);
         assert_eq!(m.failures, 0);
@@ -164,7 +165,7 @@ mod tests {
         assert!((m.lattice_length_error - 0.1).abs() < 1e-12);
         assert!(m.lattice_angle_error_deg.abs() < 1e-9);
         // a failure: counted, excluded from the distances
-        acc.add(&truth, &l, &[], &[]);
+        acc.add(&truth, &l.parameters(), &[], &[]);
         let m = acc.finish();
         assert_eq!((m.structures, m.failures), (2, 1));
         assert!((m.position_error_detected - 0.1).abs() < 1e-12);

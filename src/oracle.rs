@@ -3,7 +3,8 @@
 
 use rayon::prelude::*;
 
-use crate::crystal::{Lattice, Structure};
+use crate::crystal::Structure;
+use crate::decode::PredictedLattice;
 use crate::error::{Error, Result};
 use crate::field::{BoundingBox, Field, Query};
 use crate::vocabulary::Vocabulary;
@@ -128,16 +129,19 @@ impl Field for OracleField<'_> {
         self.bounding_box
     }
 
-    fn lattices(&self, items: &[usize]) -> Result<Vec<Lattice>> {
+    fn lattices(&self, items: &[usize]) -> Result<Vec<PredictedLattice>> {
         items
             .iter()
             .map(|&i| {
-                self.structures.get(i).map(|s| *s.lattice()).ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "structure {i} requested from an oracle of {}",
-                        self.structures.len()
-                    ))
-                })
+                self.structures
+                    .get(i)
+                    .map(|s| PredictedLattice::exact(*s.lattice()))
+                    .ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "structure {i} requested from an oracle of {}",
+                            self.structures.len()
+                        ))
+                    })
             })
             .collect()
     }

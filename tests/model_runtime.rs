@@ -102,7 +102,7 @@ fn model_matches_the_reference_forward_pass() {
     let lattices = field.lattices(&[0, 4]).unwrap();
     for (l, i) in lattices.iter().zip([0, 4]) {
         let (len, ang) = weights.lattice(latents.get(i).unwrap()).unwrap();
-        let p = l.parameters();
+        let p = l.parameters;
         for k in 0..3 {
             assert!((p.lengths()[k] - f64::from(len[k])).abs() < 1e-5);
             assert!((p.angles()[k] - f64::from(ang[k]).to_degrees()).abs() < 1e-3);

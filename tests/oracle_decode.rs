@@ -62,3 +62,66 @@ fn bad_requests_are_errors() {
     assert!(decode(&field, &[0], &bad).is_err());
     assert!(OracleField::new(&[]).is_err());
 }
+
+/// The oracle's atoms under a lattice whose predicted angles form no cell.
+struct NoCell<'a>(OracleField<'a>);
+
+impl nesf::Field for NoCell<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn vocabulary(&self) -> &nesf::Vocabulary {
+        self.0.vocabulary()
+    }
+    fn bounding_box(&self) -> nesf::BoundingBox {
+        self.0.bounding_box()
+    }
+    fn lattices(&self, items: &[usize]) -> nesf::Result<Vec<nesf::decode::PredictedLattice>> {
+        Ok(self
+            .0
+            .lattices(items)?
+            .into_iter()
+            .map(|l| {
+                let mut p = l.parameters;
+                p.alpha = 199.4;
+                nesf::decode::PredictedLattice::from_parameters(p)
+            })
+            .collect())
+    }
+    fn displacements(&self, query: &nesf::Query, out: &mut [[f32; 3]]) -> nesf::Result<()> {
+        self.0.displacements(query, out)
+    }
+    fn species_logits(&self, query: &nesf::Query, out: &mut [f32]) -> nesf::Result<()> {
+        self.0.species_logits(query, out)
+    }
+}
+
+#[test]
+fn a_predicted_lattice_that_forms_no_cell_fails_only_its_structure() {
+    use nesf::Field;
+    let s: Vec<Structure> = data("ybco13.extxyz").into_iter().take(3).collect();
+    let field = NoCell(OracleField::new(&s).unwrap());
+    let decoded = decode(&field, &[0, 1, 2], &DecodeOptions::default()).unwrap();
+    let mut acc = MetricsAccumulator::new();
+    for (t, d) in s.iter().zip(&decoded) {
+        assert_eq!(d.len(), t.len());
+        assert!(d.lattice.lattice.is_none());
+        assert_eq!(d.lattice.parameters.alpha, 199.4);
+        let e = d.to_structure().unwrap_err().to_string();
+        assert!(
+            e.contains("alpha=199.40") && e.contains("form no cell"),
+            "{e}"
+        );
+        acc.add_decoded(t, d);
+    }
+    let m = acc.finish();
+    // atoms are still compared; the lattice error counts the predicted angle
+    assert!(m.position_error_actual < 1e-4, "{m:?}");
+    let expected: f64 = s
+        .iter()
+        .map(|t| (t.lattice().parameters().alpha - 199.4).abs())
+        .sum::<f64>()
+        / 9.0;
+    assert!((m.lattice_angle_error_deg - expected).abs() < 1e-9, "{m:?}");
+    assert_eq!(field.len(), 3);
+}

@@ -2,7 +2,7 @@
 //! caller arrays, decoded, or read from files; read back into caller buffers.
 
 use crate::crystal::{Lattice, Structure, Vec3};
-use crate::decode::DecodedStructure;
+use crate::decode::{DecodedStructure, PredictedLattice};
 
 use super::status::nesf_status_t;
 use super::status::{
@@ -16,7 +16,7 @@ use super::status::{
 /// read from many threads at once.
 #[derive(Debug, Clone)]
 pub struct nesf_structure_t {
-    lattice: Lattice,
+    lattice: PredictedLattice,
     numbers: Vec<u8>,
     positions: Vec<Vec3>,
     confidence: Option<Vec<f32>>,
@@ -32,7 +32,7 @@ pub struct nesf_structures_t {
 impl nesf_structure_t {
     pub(crate) fn from_structure(s: &Structure) -> Self {
         nesf_structure_t {
-            lattice: *s.lattice(),
+            lattice: PredictedLattice::exact(*s.lattice()),
             numbers: s.numbers().to_vec(),
             positions: s.positions().to_vec(),
             confidence: None,
@@ -48,10 +48,11 @@ impl nesf_structure_t {
         }
     }
 
-    /// The structure as the library's validated type; fails for a structure without atoms.
+    /// The structure as the library's validated type; fails for a structure without atoms or
+    /// whose predicted lattice forms no cell.
     pub(crate) fn to_structure(&self) -> CResult<Structure> {
         Ok(Structure::new(
-            self.lattice,
+            *self.lattice.cell()?,
             self.numbers.clone(),
             self.positions.clone(),
         )?)
@@ -160,7 +161,9 @@ pub unsafe extern "C" fn nesf_structure_atom_count(
     })
 }
 
-/// Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å).
+/// Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
+/// `NESF_ERROR_INVALID_STRUCTURE` for a decoded structure whose predicted lattice parameters
+/// form no cell (`nesf_structure_lattice_parameters()` still gives them).
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_lattice(
     structure: *const nesf_structure_t,
@@ -170,13 +173,13 @@ pub unsafe extern "C" fn nesf_structure_lattice(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(lattice, 9, "lattice") }?;
-        out.copy_from_slice(s.lattice.matrix().as_flattened());
+        out.copy_from_slice(s.lattice.cell()?.matrix().as_flattened());
         Ok(())
     })
 }
 
 /// Copies the lattice parameters: `lengths` a, b, c (3 values, Å) and `angles` alpha, beta,
-/// gamma (3 values, degrees).
+/// gamma (3 values, degrees); for a decoded structure, as the lattice heads predicted them.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_lattice_parameters(
     structure: *const nesf_structure_t,
@@ -188,7 +191,7 @@ pub unsafe extern "C" fn nesf_structure_lattice_parameters(
         let s = unsafe { reference(structure, "structure") }?;
         let lengths = unsafe { output_slice(lengths, 3, "lengths") }?;
         let angles = unsafe { output_slice(angles, 3, "angles") }?;
-        let p = s.lattice.parameters();
+        let p = s.lattice.parameters;
         lengths.copy_from_slice(&p.lengths());
         angles.copy_from_slice(&p.angles());
         Ok(())
@@ -212,7 +215,8 @@ pub unsafe extern "C" fn nesf_structure_positions(
 }
 
 /// Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
-/// of doubles it holds (at least 3 x n_atoms).
+/// of doubles it holds (at least 3 x n_atoms). Fails like `nesf_structure_lattice()` when the
+/// predicted lattice forms no cell.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_fractional_positions(
     structure: *const nesf_structure_t,
@@ -223,11 +227,8 @@ pub unsafe extern "C" fn nesf_structure_fractional_positions(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(positions, positions_len, "positions") }?;
-        let fractional: Vec<Vec3> = s
-            .positions
-            .iter()
-            .map(|&p| s.lattice.to_fractional(p))
-            .collect();
+        let cell = s.lattice.cell()?;
+        let fractional: Vec<Vec3> = s.positions.iter().map(|&p| cell.to_fractional(p)).collect();
         fill("positions", out, fractional.as_flattened().iter().copied())
     })
 }

@@ -13,15 +13,55 @@ use rayon::prelude::*;
 
 pub use options::DecodeOptions;
 
-use crate::crystal::{Lattice, Structure, Vec3};
+use crate::crystal::{Lattice, LatticeParameters, Structure, Vec3};
 use crate::error::{Error, Result};
 use crate::field::{Field, Query};
 
-/// One decoded structure. It may hold no atom at all (a decoding failure).
+/// The lattice a field gives for one structure: the parameters, and the cell they form.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PredictedLattice {
+    /// Edge lengths (Å) and angles (degrees) as predicted.
+    pub parameters: LatticeParameters,
+    /// The cell, or None when the parameters form none (e.g. an angle of 199°).
+    pub lattice: Option<Lattice>,
+}
+
+impl PredictedLattice {
+    /// A known lattice (the oracle's).
+    pub fn exact(lattice: Lattice) -> Self {
+        PredictedLattice {
+            parameters: lattice.parameters(),
+            lattice: Some(lattice),
+        }
+    }
+
+    /// Predicted parameters, with the cell they form when they form one.
+    pub fn from_parameters(parameters: LatticeParameters) -> Self {
+        PredictedLattice {
+            parameters,
+            lattice: Lattice::from_parameters(&parameters).ok(),
+        }
+    }
+
+    /// The cell; fails, naming the parameters, when they form none.
+    pub fn cell(&self) -> Result<&Lattice> {
+        self.lattice.as_ref().ok_or_else(|| {
+            let p = &self.parameters;
+            Error::InvalidLattice(format!(
+                "the lattice heads predicted a={:.3} b={:.3} c={:.3} Å, alpha={:.2} beta={:.2} \
+                 gamma={:.2} degrees, which form no cell",
+                p.a, p.b, p.c, p.alpha, p.beta, p.gamma
+            ))
+        })
+    }
+}
+
+/// One decoded structure. It may hold no atom at all (a decoding failure), and its predicted
+/// lattice parameters may form no cell (then `lattice.lattice` is None).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodedStructure {
-    /// Lattice from the lattice heads.
-    pub lattice: Lattice,
+    /// The lattice from the lattice heads.
+    pub lattice: PredictedLattice,
     /// Atomic number of every detected atom.
     pub numbers: Vec<u8>,
     /// Cartesian position (Å) of every detected atom.
@@ -43,14 +83,19 @@ impl DecodedStructure {
         self.numbers.is_empty()
     }
 
-    /// The decoded atoms as a validated [`Structure`]; fails when no atom was detected.
+    /// The decoded atoms as a validated [`Structure`]; fails when no atom was detected or the
+    /// predicted lattice forms no cell.
     pub fn to_structure(&self) -> Result<Structure> {
         if self.is_empty() {
             return Err(Error::InvalidStructure(
                 "decoding detected no atom, so there is no structure to return".into(),
             ));
         }
-        Structure::new(self.lattice, self.numbers.clone(), self.positions.clone())
+        Structure::new(
+            *self.lattice.cell()?,
+            self.numbers.clone(),
+            self.positions.clone(),
+        )
     }
 }
 

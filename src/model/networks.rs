@@ -13,8 +13,8 @@ use super::graphs;
 use super::latents::Latents;
 use super::provider::{ModelOptions, Provider, ProviderReport};
 use super::runtime;
-use crate::crystal::{Lattice, LatticeParameters, Structure};
-use crate::decode::{decode_with_progress, DecodeOptions, DecodedStructure};
+use crate::crystal::{LatticeParameters, Structure};
+use crate::decode::{decode_with_progress, DecodeOptions, DecodedStructure, PredictedLattice};
 use crate::error::{Error, Result};
 use crate::field::{BoundingBox, Field, Query};
 use crate::vocabulary::Vocabulary;
@@ -268,11 +268,16 @@ impl Model {
                     gamma: f64::from(angles[r * 3 + 2]).to_degrees(),
                 };
                 let index = c * ENCODE_CHUNK + r;
-                field
-                    .lattices
-                    .push(Lattice::from_parameters(&p).map_err(|e| {
-                        Error::Field(format!("latent {index}: the lattice heads predict {e}"))
-                    }));
+                if p.lengths()
+                    .iter()
+                    .chain(&p.angles())
+                    .any(|x| !x.is_finite())
+                {
+                    return Err(Error::Field(format!(
+                        "latent {index}: the lattice heads predict a non-finite value: {p:?}"
+                    )));
+                }
+                field.lattices.push(PredictedLattice::from_parameters(p));
             }
         }
         Ok(field)
@@ -348,7 +353,7 @@ pub struct NetworkField<'a> {
     model: &'a Model,
     position_term: Vec<f32>,
     species_term: Vec<f32>,
-    lattices: Vec<Result<Lattice>>,
+    lattices: Vec<PredictedLattice>,
 }
 
 impl NetworkField<'_> {
@@ -377,15 +382,11 @@ impl Field for NetworkField<'_> {
         self.model.manifest().bounding_box
     }
 
-    fn lattices(&self, items: &[usize]) -> Result<Vec<Lattice>> {
+    fn lattices(&self, items: &[usize]) -> Result<Vec<PredictedLattice>> {
         items
             .iter()
             .map(|&i| match self.lattices.get(i) {
-                Some(Ok(l)) => Ok(*l),
-                Some(Err(e)) => Err(Error::Field(match e {
-                    Error::Field(m) => m.clone(),
-                    other => other.to_string(),
-                })),
+                Some(l) => Ok(*l),
                 None => Err(Error::InvalidArgument(format!(
                     "latent {i} requested from a field of {}",
                     self.lattices.len()

@@ -400,7 +400,8 @@ end
     nesf_structure_fractional_positions(structure, positions, positions_len)
 
 Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
-of doubles it holds (at least 3 x n_atoms).
+of doubles it holds (at least 3 x n_atoms). Fails like `nesf_structure_lattice()` when the
+predicted lattice forms no cell.
 """
 function nesf_structure_fractional_positions(structure, positions, positions_len)
     ccall((:nesf_structure_fractional_positions, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}, Csize_t), structure, positions, positions_len)
@@ -427,7 +428,9 @@ end
 """
     nesf_structure_lattice(structure, lattice)
 
-Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å).
+Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
+`NESF_ERROR_INVALID_STRUCTURE` for a decoded structure whose predicted lattice parameters
+form no cell (`nesf_structure_lattice_parameters()` still gives them).
 """
 function nesf_structure_lattice(structure, lattice)
     ccall((:nesf_structure_lattice, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}), structure, lattice)
@@ -437,7 +440,7 @@ end
     nesf_structure_lattice_parameters(structure, lengths, angles)
 
 Copies the lattice parameters: `lengths` a, b, c (3 values, Å) and `angles` alpha, beta,
-gamma (3 values, degrees).
+gamma (3 values, degrees); for a decoded structure, as the lattice heads predicted them.
 """
 function nesf_structure_lattice_parameters(structure, lengths, angles)
     ccall((:nesf_structure_lattice_parameters, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}, Ptr{Cdouble}), structure, lengths, angles)

@@ -57,7 +57,7 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
                 Some(id) => s.with_id(format!("{id}-decoded")),
                 None => s,
             }),
-            Err(_) => failed.push(t.id().unwrap_or("?").to_string()),
+            Err(e) => failed.push(format!("{}: {e}", t.id().unwrap_or("?"))),
         }
     }
     if !written.is_empty() {
@@ -71,18 +71,19 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
         args.output.display(),
         model.provider().active
     );
-    if !failed.is_empty() {
-        eprintln!("no atom was found for: {}", failed.join(", "));
+    for f in &failed {
+        eprintln!("not written: {f}");
     }
     Ok(())
 }
 
 /// Prints one structure and its reconstruction side by side.
 fn print_comparison(t: &Structure, d: &DecodedStructure, symmetry: &SymmetryArgs) {
-    let (tp, dp) = (t.lattice().parameters(), d.lattice.parameters());
+    let (tp, dp) = (t.lattice().parameters(), d.lattice.parameters);
     let (formula, group) = match d.to_structure() {
         Ok(s) => (s.formula(), symmetry.label(&s)),
-        Err(_) => ("(nothing)".into(), "-".into()),
+        Err(_) if d.is_empty() => ("(no atom)".into(), "-".into()),
+        Err(_) => ("(no cell)".into(), "-".into()),
     };
     println!(
         "{:<14} {:<12} -> {:<12} {} -> {}  atoms {:>3} -> {:<3} a b c {:.3} {:.3} {:.3} -> {:.3} {:.3} {:.3}  angles {:.1} {:.1} {:.1} -> {:.1} {:.1} {:.1}",

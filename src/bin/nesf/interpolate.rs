@@ -94,7 +94,7 @@ pub fn run(args: InterpolateArgs) -> nesf::Result<()> {
     );
     for (i, d) in decoded.iter().enumerate() {
         let t = i as f64 / (args.steps - 1) as f64;
-        let p = d.lattice.parameters();
+        let p = d.lattice.parameters;
         let (formula, group, file) = match d.to_structure() {
             Ok(s) => {
                 let file = args.output.join(format!("step_{i:03}.{ext}"));
@@ -105,7 +105,14 @@ pub fn run(args: InterpolateArgs) -> nesf::Result<()> {
                     file.display().to_string(),
                 )
             }
-            Err(_) => ("(no atom)".to_string(), "-".to_string(), "-".to_string()),
+            Err(_) => {
+                let why = if d.is_empty() {
+                    "(no atom)"
+                } else {
+                    "(no cell)"
+                };
+                (why.to_string(), "-".to_string(), "-".to_string())
+            }
         };
         println!(
             "{i:>4}  {t:.3}  {:>5}  {formula:<15}  {:.3}  {:.3}  {:.3}  {:.2}  {:.2}  {:.2}  {group:<12} {file}",

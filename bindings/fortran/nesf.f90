@@ -69,7 +69,13 @@ module nesf
 
     !> A crystal structure, held in Fortran arrays.
     type, public :: nesf_structure
+        !> Lattice vectors a, b, c as columns (Å); all 0 when has_cell is false.
         real(c_double) :: lattice(3, 3) = 0.0_c_double
+        !> Lattice parameters a, b, c (Å) and alpha, beta, gamma (degrees); for a decoded
+        !> structure, as the lattice heads predicted them (set when read back from the library).
+        real(c_double) :: lengths(3) = 0.0_c_double, angles(3) = 0.0_c_double
+        !> False for a decoded structure whose predicted lattice parameters form no cell.
+        logical :: has_cell = .true.
         real(c_double), allocatable :: positions(:, :)
         integer(c_int32_t), allocatable :: numbers(:)
         real(c_float), allocatable :: confidence(:)
@@ -238,6 +244,14 @@ module nesf
             real(c_double), intent(out) :: lattice(*)
             integer(c_int) :: s
         end function c_structure_lattice
+
+        function c_structure_lattice_parameters(structure, lengths, angles) &
+            bind(C, name="nesf_structure_lattice_parameters") result(s)
+            import :: c_ptr, c_int, c_double
+            type(c_ptr), value :: structure
+            real(c_double), intent(out) :: lengths(*), angles(*)
+            integer(c_int) :: s
+        end function c_structure_lattice_parameters
 
         function c_structure_positions(structure, positions, positions_len) &
                 bind(C, name="nesf_structure_positions") result(s)
@@ -622,7 +636,16 @@ contains
                 call c_structure_free(one)
                 return
             end if
-            code = c_structure_lattice(one, structures(i)%lattice)
+            code = c_structure_lattice_parameters(one, structures(i)%lengths, structures(i)%angles)
+            if (code == NESF_SUCCESS) then
+                code = c_structure_lattice(one, structures(i)%lattice)
+                if (code == NESF_ERROR_INVALID_STRUCTURE) then
+                    ! predicted parameters that form no cell: keep them, flag the structure
+                    structures(i)%has_cell = .false.
+                    structures(i)%lattice = 0.0_c_double
+                    code = NESF_SUCCESS
+                end if
+            end if
             allocate (structures(i)%positions(3, n), structures(i)%numbers(n))
             if (code == NESF_SUCCESS) code = c_structure_positions(one, structures(i)%positions, 3*n)
             if (code == NESF_SUCCESS) code = c_structure_numbers(one, structures(i)%numbers, n)

@@ -72,6 +72,9 @@ contains
         call check(abs(from_file(1)%lattice(3, 3) - 12.990539d0) < 1d-9, 'c_z')
         call check(from_file(1)%lattice(3, 1) == 0 .and. from_file(1)%lattice(1, 3) == 0, 'lattice layout')
         call check(.not. allocated(from_file(1)%confidence), 'no confidence')
+        call check(from_file(1)%has_cell, 'has cell')
+        call check(abs(from_file(1)%lengths(1) - 3.857566d0) < 1d-9, 'length a')
+        call check(abs(from_file(1)%angles(3) - 90d0) < 1d-6, 'angle gamma')
 
         ! a structure made in Fortran, written and read back
         salt(1)%lattice = reshape([5.64d0, 0d0, 0d0, 0d0, 5.64d0, 0d0, 0d0, 0d0, 5.64d0], [3, 3])
@@ -126,6 +129,7 @@ contains
             call check(allocated(decoded(i)%confidence), 'decoded confidence')
             call check(size(decoded(i)%confidence) == size(decoded(i)%numbers), 'confidence size')
             call check(size(decoded(i)%positions, 2) == size(decoded(i)%numbers), 'decoded shape')
+            call check(all(decoded(i)%lengths /= 0), 'decoded lattice parameters')
             if (size(decoded(i)%numbers) > 0) then
                 call check(all(decoded(i)%confidence >= 0 .and. decoded(i)%confidence <= 1), &
                            'confidence range')

@@ -4,6 +4,8 @@
 #
 #   scripts/results.sh [--limit N]    # N: only the first N structures of each set
 #
+# Then one row per training run (training/runs/*/log.jsonl): epochs, best epoch, time.
+#
 # Rows: the default model (models/default.nesf) on lcs6-val; each trained YBCO13 fold
 # (training/runs/ybco13/foldK/model.nesf) on its test part; the ICSG3D model
 # (training/runs/icsg3d/model.nesf) on icsg3d-val. Rows whose model is missing are skipped.
@@ -40,3 +42,18 @@ for fold in training/runs/ybco13/fold*/; do
     row "YBCO13 $(basename "$fold") on its test part" "$fold/model.nesf" "$fold/data/test.extxyz"
 done
 row "ICSG3D on icsg3d-val" training/runs/icsg3d/model.nesf data/icsg3d-val.extxyz
+
+echo
+echo "| training run | epochs logged | best epoch (validation loss) | training time (sum of epoch times) |"
+echo "|---|---|---|---|"
+for log in training/runs/lcs6/log.jsonl training/runs/ybco13/fold*/log.jsonl training/runs/icsg3d/log.jsonl; do
+    [[ -f "$log" ]] || continue
+    python3 - "$log" <<'PY'
+import json, sys
+path = sys.argv[1]
+rows = [json.loads(line) for line in open(path) if line.strip()]
+best = min(rows, key=lambda r: r["val_loss"])
+hours = sum(r["seconds"] + r.get("val_seconds", 0.0) for r in rows) / 3600
+print(f"| {path.rsplit('/', 1)[0]} | {len(rows)} | {best['epoch']} ({best['val_loss']:.4f}) | {hours:.2f} h |")
+PY
+done

@@ -101,7 +101,7 @@ fn exported_bundle_matches_tch_and_decodes() {
     let (len_t, ang_t) = (flat(&len_t), flat(&ang_t));
     let mut lat_diff = 0f64;
     for (i, l) in lattices.iter().enumerate() {
-        let p = l.parameters();
+        let p = l.parameters;
         let ort = [
             p.a,
             p.b,
@@ -131,6 +131,6 @@ fn exported_bundle_matches_tch_and_decodes() {
         "decoded {} atoms (true {}), lattice {:?}",
         d.len(),
         structures[0].len(),
-        d.lattice.parameters()
+        d.lattice.parameters
     );
 }

@@ -2,7 +2,8 @@
 # Reproduces the README's results table: the paper's metrics (nesf eval --json) of the shipped
 # models on their evaluation sets, as Markdown rows.
 #
-#   scripts/results.sh [--limit N]    # N: only the first N structures of each set
+#   scripts/results.sh [SET...] [-- --limit N]   # SET: lcs6, ybco13, icsg3d (default: all);
+#                                                # N: only the first N structures of each set
 #
 # Then one row per training run (training/runs/*/log.jsonl): epochs, best epoch, time.
 #
@@ -16,7 +17,18 @@ cd "$root"
 bash scripts/provision-onnxruntime.sh >/dev/null
 cargo build --release --quiet --bin nesf
 nesf=target/release/nesf
+sets=()
+while [[ $# -gt 0 && "$1" != "--" ]]; do
+    case "$1" in
+        lcs6 | ybco13 | icsg3d) sets+=("$1") ;;
+        *) echo "results.sh: unknown set '$1' (lcs6, ybco13, icsg3d)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[[ $# -gt 0 ]] && shift
 extra=("$@")
+[[ ${#sets[@]} -gt 0 ]] || sets=(lcs6 ybco13 icsg3d)
+want() { [[ " ${sets[*]} " == *" $1 "* ]]; }
 
 row() {
     local name="$1" model="$2" file="$3"
@@ -24,6 +36,7 @@ row() {
     local start json
     start=$(date +%s)
     json=$("$nesf" eval --model "$model" "$file" --json "${extra[@]}")
+    [[ -z "${fold_jsons:-}" ]] || echo "$json" >> "$fold_jsons"
     python3 - "$name" "$json" "$(($(date +%s) - start))" <<'PY'
 import json, sys
 name, m, seconds = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
@@ -36,17 +49,42 @@ PY
 
 echo "| model on set | structures | failures | atom-count error | position error actual (Å) | position error detected (Å) | species error actual | species error detected | lattice length error (Å) | lattice angle error (°) | eval time |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-row "default (LCS6Å) on lcs6-val" models/default.nesf data/lcs6-val.extxyz
-for fold in training/runs/ybco13/fold*/; do
-    fold="${fold%/}"
-    row "YBCO13 $(basename "$fold") on its test part" "$fold/model.nesf" "$fold/data/test.extxyz"
-done
-row "ICSG3D on icsg3d-val" training/runs/icsg3d/model.nesf data/icsg3d-val.extxyz
+if want lcs6; then
+    row "default (LCS6Å) on lcs6-val" models/default.nesf data/lcs6-val.extxyz
+fi
+if want ybco13; then
+    fold_jsons=$(mktemp)
+    for fold in training/runs/ybco13/fold*/; do
+        fold="${fold%/}"
+        row "YBCO13 $(basename "$fold") on its test part" "$fold/model.nesf" "$fold/data/test.extxyz"
+    done
+    # the mean over the trained folds (each fold weighs the same)
+    python3 - "$fold_jsons" <<'PY'
+import json, sys
+folds = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+if folds:
+    m = {k: sum(f[k] for f in folds) / len(folds) for k in folds[0]}
+    print(f"| YBCO13 mean of {len(folds)} folds | {sum(f['structures'] for f in folds)} "
+          f"| {sum(f['failures'] for f in folds)} | {100 * m['atom_count_error']:.2f} % "
+          f"| {m['position_error_actual']:.4f} | {m['position_error_detected']:.4f} "
+          f"| {100 * m['species_error_actual']:.2f} % | {100 * m['species_error_detected']:.2f} % "
+          f"| {m['lattice_length_error']:.3f} | {m['lattice_angle_error_deg']:.2f} | |")
+PY
+    rm -f "$fold_jsons"
+    fold_jsons=
+fi
+if want icsg3d; then
+    row "ICSG3D on icsg3d-val" training/runs/icsg3d/model.nesf data/icsg3d-val.extxyz
+fi
 
 echo
 echo "| training run | epochs logged | best epoch (validation loss) | training time (sum of epoch times) |"
 echo "|---|---|---|---|"
-for log in training/runs/lcs6/log.jsonl training/runs/ybco13/fold*/log.jsonl training/runs/icsg3d/log.jsonl; do
+logs=()
+want lcs6 && logs+=(training/runs/lcs6/log.jsonl)
+want ybco13 && logs+=(training/runs/ybco13/fold*/log.jsonl)
+want icsg3d && logs+=(training/runs/icsg3d/log.jsonl)
+for log in "${logs[@]}"; do
     [[ -f "$log" ]] || continue
     python3 - "$log" <<'PY'
 import json, sys

@@ -238,12 +238,13 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
             positional_encoding: a.positional_encoding,
             vae: a.vae,
         };
-        if !a.vocabulary.is_empty() {
-            let mut structures = nesf::io::read(&cfg.train)?;
-            for file in &a.vocabulary {
-                structures.extend(nesf::io::read(file)?);
-            }
-            cfg.vocabulary = nesf::Vocabulary::from_structures(&structures)?
+        // extra elements; Trainer::new adds the training set's
+        let mut extra = Vec::new();
+        for file in &a.vocabulary {
+            extra.extend(nesf::io::read(file)?);
+        }
+        if !extra.is_empty() {
+            cfg.vocabulary = nesf::Vocabulary::from_structures(&extra)?
                 .numbers()
                 .to_vec();
         }

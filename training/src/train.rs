@@ -177,7 +177,7 @@ pub struct ResumeChanges {
 
 impl Trainer {
     /// A new run (`config.model.vocab == 0`): the bounding box comes from the training set, and
-    /// so does the vocabulary unless `config.vocabulary` is already given.
+    /// the vocabulary is the training set's elements plus any already in `config.vocabulary`.
     pub fn new(mut config: TrainConfig, device: Device) -> Result<Trainer> {
         let structures = nesf::io::read(&config.train)
             .with_context(|| format!("reading {}", config.train.display()))?;
@@ -186,9 +186,10 @@ impl Trainer {
         }
         if config.vocabulary.is_empty() || config.model.vocab == 0 {
             let (v, b) = dataset_facts(&structures)?;
-            if config.vocabulary.is_empty() {
-                config.vocabulary = v.numbers().to_vec();
-            }
+            config.vocabulary.extend_from_slice(v.numbers());
+            config.vocabulary = Vocabulary::new(std::mem::take(&mut config.vocabulary))?
+                .numbers()
+                .to_vec();
             config.bounding_box = b;
             config.model.vocab = config.vocabulary.len();
         }

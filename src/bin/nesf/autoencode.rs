@@ -46,13 +46,15 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
         model.decode_with_progress(&latents, &options, &|n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
 
-    for (t, d) in structures.iter().zip(&decoded) {
-        print_comparison(t, d, &args.symmetry);
+    let built: Vec<nesf::Result<Structure>> =
+        decoded.iter().map(DecodedStructure::to_structure).collect();
+    for ((t, d), b) in structures.iter().zip(&decoded).zip(&built) {
+        print_comparison(t, d, b, &args.symmetry);
     }
     let mut written = Vec::new();
     let mut failed = Vec::new();
-    for (t, d) in structures.iter().zip(&decoded) {
-        match d.to_structure() {
+    for (t, b) in structures.iter().zip(built) {
+        match b {
             Ok(s) => written.push(match t.id() {
                 Some(id) => s.with_id(format!("{id}-decoded")),
                 None => s,
@@ -78,10 +80,16 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
 }
 
 /// Prints one structure and its reconstruction side by side.
-fn print_comparison(t: &Structure, d: &DecodedStructure, symmetry: &SymmetryArgs) {
+/// `built` is `d` as a structure (or why it is none).
+fn print_comparison(
+    t: &Structure,
+    d: &DecodedStructure,
+    built: &nesf::Result<Structure>,
+    symmetry: &SymmetryArgs,
+) {
     let (tp, dp) = (t.lattice().parameters(), d.lattice.parameters);
-    let (formula, group) = match d.to_structure() {
-        Ok(s) => (s.formula(), symmetry.label(&s)),
+    let (formula, group) = match built {
+        Ok(s) => (s.formula(), symmetry.label(s)),
         Err(_) if d.is_empty() => ("(no atom)".into(), "-".into()),
         Err(_) => ("(no cell)".into(), "-".into()),
     };

@@ -53,8 +53,17 @@ pub fn bench_step(
     let t0 = Instant::now();
     let host = t.training_batch(0, 0, &plan[0])?;
     let batch_build_seconds = t0.elapsed().as_secs_f64();
-    let initial_eval_loss =
-        tch::no_grad(|| scalar(&t.model.losses(&host.to_device(Device::Cpu), false).total));
+    let initial_eval_loss = tch::no_grad(|| {
+        scalar(
+            &t.model
+                .losses(
+                    &host.to_device(Device::Cpu),
+                    false,
+                    &t.config.recipe.weights,
+                )
+                .total,
+        )
+    });
     if let Some(dir) = dump {
         std::fs::create_dir_all(dir)?;
         let b = host.to_device(Device::Cpu);

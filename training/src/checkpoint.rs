@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
 use crate::model::ModelConfig;
+use crate::recipe::Recipe;
 
 /// Version of the checkpoint layout.
 pub const FORMAT: u32 = 1;
@@ -53,12 +54,21 @@ pub struct TrainConfig {
     pub vocabulary: Vec<u8>,
     /// Bounding box of the training set's atoms.
     pub bounding_box: BoundingBox,
+    /// Loss weights, query budget and learning-rate schedule (the reference for checkpoints
+    /// written before recipes existed).
+    #[serde(default)]
+    pub recipe: Recipe,
+    /// The checkpoint whose weights this run started from (`--init-from`), if any.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
 }
 
 impl TrainConfig {
-    /// The learning rate of epoch `epoch` (0-based): step decay.
-    pub fn lr_at(&self, epoch: usize) -> f64 {
-        self.lr * self.lr_gamma.powi((epoch / self.lr_step.max(1)) as i32)
+    /// The learning rate `progress` epochs into the run (fractional within an epoch; the
+    /// recipe's schedule).
+    pub fn lr_at(&self, progress: f64) -> f64 {
+        self.recipe
+            .lr_at(self.lr, self.lr_step, self.lr_gamma, self.epochs, progress)
     }
 
     /// The vocabulary as the library's type.

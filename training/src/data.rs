@@ -18,6 +18,7 @@ use anyhow::{bail, Context, Result};
 use nesf::{BoundingBox, Field, OracleField, Query, Structure, Vocabulary};
 use tch::{Device, Kind, Tensor};
 
+use crate::recipe::QueryBudget;
 use crate::rng::Rng;
 
 /// One structure as the encoder sees it.
@@ -113,6 +114,23 @@ pub struct Sampling {
     pub species: Vec<[f32; 3]>,
     /// Standard deviation (Å) of the species jitter.
     pub species_sigma: f32,
+    /// How many of these points a structure gets per batch (all of them in the reference).
+    pub budget: QueryBudget,
+}
+
+/// `k` distinct indices below `n` in random order, or all of them in order (drawing nothing)
+/// when `k >= n`, so that the reference budget consumes exactly the reference's random numbers.
+fn chosen(rng: &mut Rng, n: usize, k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    if k >= n {
+        return idx;
+    }
+    for i in 0..k {
+        let j = i + rng.below(n - i);
+        idx.swap(i, j);
+    }
+    idx.truncate(k);
+    idx
 }
 
 /// The points `start + k * step` below `end` (numpy / torch `arange`), as a 3-D grid, x slowest.
@@ -142,12 +160,32 @@ impl Sampling {
             local_sigma: 0.15,
             species: cube(-0.3, 0.3, 0.1),
             species_sigma: 0.05,
+            budget: QueryBudget::REFERENCE,
         })
+    }
+
+    /// The same templates, of which each structure gets `budget`'s share per batch.
+    pub fn with_budget(&self, budget: QueryBudget) -> Sampling {
+        Sampling {
+            budget,
+            ..self.clone()
+        }
+    }
+
+    /// Global points per structure under the budget.
+    pub fn global_count(&self) -> usize {
+        let n = self.global.len();
+        ((n as f64 * self.budget.global_fraction).round() as usize).clamp(1, n.max(1))
+    }
+
+    /// Species points per atom under the budget.
+    pub fn species_count(&self) -> usize {
+        self.budget.species_per_atom.min(self.species.len())
     }
 
     /// Position-loss plus species-loss query points for a structure of `atoms` atoms.
     pub fn points_per_structure(&self, atoms: usize) -> usize {
-        self.global.len() + atoms * (self.local.len() + self.species.len())
+        self.global_count() + atoms * (self.local.len() + self.species_count())
     }
 }
 
@@ -218,7 +256,8 @@ impl HostBatch {
             b.lattice.extend_from_slice(&s.lattice);
 
             let before = b.position_points.len() / 3;
-            for &g in &sampling.global {
+            let global = chosen(rng, sampling.global.len(), sampling.global_count());
+            for g in global.iter().map(|&k| sampling.global[k]) {
                 b.position_points
                     .extend_from_slice(&jitter(rng, g, sampling.global_sigma));
             }
@@ -235,7 +274,8 @@ impl HostBatch {
 
             let before = b.species_points.len() / 3;
             for a in &s.positions {
-                for o in &sampling.species {
+                let offsets = chosen(rng, sampling.species.len(), sampling.species_count());
+                for o in offsets.iter().map(|&k| sampling.species[k]) {
                     let p = [a[0] + o[0], a[1] + o[1], a[2] + o[2]];
                     b.species_points
                         .extend_from_slice(&jitter(rng, p, sampling.species_sigma));

@@ -3,6 +3,7 @@
 //!
 //! - [`model`]: the networks (encoder, fields, lattice heads) with BatchNorm and dropout;
 //! - [`data`]: network inputs and the per-batch jittered query points with their targets;
+//! - [`recipe`]: loss weights, query budget and learning-rate schedule;
 //! - [`train`]: the loop (Adam with step decay, validation, best checkpoint, early stopping,
 //!   resumable checkpoints, log.jsonl);
 //! - [`fold`] and [`export`]: BatchNorm folding and the model bundle;
@@ -19,6 +20,7 @@ pub mod export;
 pub mod fold;
 pub mod model;
 pub mod plot;
+pub mod recipe;
 pub mod rng;
 pub mod split;
 pub mod train;

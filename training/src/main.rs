@@ -22,6 +22,7 @@ use nesf_train::device::{self, DeviceArg};
 use nesf_train::export;
 use nesf_train::model::ModelConfig;
 use nesf_train::plot;
+use nesf_train::recipe::{Recipe, Schedule};
 use nesf_train::split;
 use nesf_train::train::{
     self, Outcome, ResumeChanges, RunOptions, Trainer, BEST, CHECKPOINT, STOP,
@@ -164,6 +165,62 @@ struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Start a new run from the weights of this checkpoint (same networks, vocabulary and
+    /// box; fresh optimizer, this run's own recipe and schedule).
+    #[arg(long, value_name = "CHECKPOINT")]
+    init_from: Option<PathBuf>,
+    /// Weight of the position-field MSE [default: 10].
+    #[arg(long)]
+    position_weight: Option<f64>,
+    /// Weight of the species cross-entropy [default: 0.1].
+    #[arg(long)]
+    species_weight: Option<f64>,
+    /// Weight of the lattice-length MSE (Å²) [default: 1].
+    #[arg(long)]
+    lengths_weight: Option<f64>,
+    /// Weight of the lattice-angle MSE (rad²) [default: 1].
+    #[arg(long)]
+    angles_weight: Option<f64>,
+    /// Fraction of the global query grid each structure gets per batch [default: 1].
+    #[arg(long)]
+    global_fraction: Option<f64>,
+    /// Species query points per atom, of the 216 offsets [default: 216].
+    #[arg(long)]
+    species_points: Option<usize>,
+    /// Learning-rate schedule: `step` (x --lr-gamma every --lr-step epochs) or `cosine`
+    /// (warm-up, then down to 0 at --epochs) [default: step].
+    #[arg(long, value_parser = ["step", "cosine"])]
+    schedule: Option<String>,
+    /// Warm-up epochs of the cosine schedule [default: 0.2].
+    #[arg(long)]
+    warmup: Option<f64>,
+}
+
+/// The recipe that `a` asks for, on top of `base`.
+fn recipe_of(a: &TrainArgs, base: Recipe) -> Recipe {
+    let mut r = base;
+    let w = &mut r.weights;
+    w.position = a.position_weight.unwrap_or(w.position);
+    w.species = a.species_weight.unwrap_or(w.species);
+    w.lengths = a.lengths_weight.unwrap_or(w.lengths);
+    w.angles = a.angles_weight.unwrap_or(w.angles);
+    let b = &mut r.budget;
+    b.global_fraction = a.global_fraction.unwrap_or(b.global_fraction);
+    b.species_per_atom = a.species_points.unwrap_or(b.species_per_atom);
+    match a.schedule.as_deref() {
+        Some("cosine") => {
+            r.schedule = Schedule::Cosine {
+                warmup: a.warmup.unwrap_or(0.2),
+            }
+        }
+        Some(_) => r.schedule = Schedule::Step,
+        None => {
+            if let (Schedule::Cosine { warmup }, Some(w)) = (&mut r.schedule, a.warmup) {
+                *warmup = w;
+            }
+        }
+    }
+    r
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -206,7 +263,7 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
                 "nesf-train: learning-rate schedule now x{} every {} epochs (lr {:.2e} at epoch {})",
                 t.config.lr_gamma,
                 t.config.lr_step,
-                t.config.lr_at(t.progress.epoch),
+                t.config.lr_at(t.progress.epoch as f64),
                 t.progress.epoch + 1
             );
         }
@@ -232,6 +289,7 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         cfg.lr_gamma = a.lr_gamma.unwrap_or(cfg.lr_gamma);
         cfg.seed = a.seed.unwrap_or(cfg.seed);
         cfg.patience = a.patience;
+        cfg.recipe = recipe_of(&a, cfg.recipe);
         cfg.model = ModelConfig {
             vocab: 0,
             latent: a.latent.unwrap_or(192),
@@ -248,7 +306,11 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
                 .numbers()
                 .to_vec();
         }
-        Trainer::new(cfg, dev)?
+        let mut t = Trainer::new(cfg, dev)?;
+        if let Some(from) = &a.init_from {
+            t.init_from(from)?;
+        }
+        t
     };
     let c = &trainer.config;
     let mean_atoms = trainer
@@ -268,10 +330,11 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         dev,
         tch::get_num_threads(),
         c.batch_size,
-        c.batch_size as f64 * trainer.sampling.points_per_structure(1) as f64
+        c.batch_size as f64 * trainer.train_sampling.points_per_structure(1) as f64
             + c.batch_size as f64
                 * (mean_atoms - 1.0)
-                * (trainer.sampling.local.len() + trainer.sampling.species.len()) as f64,
+                * (trainer.train_sampling.local.len() + trainer.train_sampling.species_count())
+                    as f64,
         trainer.progress.epoch + 1,
         c.epochs,
         if trainer.progress.batch > 0 {
@@ -347,6 +410,15 @@ fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()>
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     cmp("--train", path(&a.train), saved.train.display().to_string());
     cmp("--val", path(&a.val), saved.val.display().to_string());
+    if recipe_of(a, saved.recipe) != saved.recipe {
+        diffs.push(format!(
+            "the recipe (loss weights, query budget, schedule; the run has {:?})",
+            saved.recipe
+        ));
+    }
+    if a.init_from.is_some() {
+        diffs.push("--init-from (only a new run starts from other weights)".into());
+    }
     if a.vae && !saved.model.vae {
         diffs.push("--vae (the run is not a VAE)".into());
     }

@@ -31,16 +31,9 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
 use crate::data::{DeviceBatch, KIND};
+use crate::recipe::LossWeights;
 use crate::rng::{Rng, Stream};
 
-/// Loss weights of method section 3 (and the reference's KL weight).
-pub const WEIGHT_POSITION: f64 = 10.0;
-/// Weight of the species cross-entropy.
-pub const WEIGHT_SPECIES: f64 = 0.1;
-/// Weight of the lattice-length MSE.
-pub const WEIGHT_LENGTHS: f64 = 1.0;
-/// Weight of the lattice-angle MSE (radians).
-pub const WEIGHT_ANGLES: f64 = 1.0;
 /// Weight of the VAE's KL divergence.
 pub const WEIGHT_KL: f64 = 0.001;
 
@@ -432,7 +425,7 @@ pub struct Nesf {
 /// Loss terms of a batch (unweighted) and the weighted total.
 #[derive(Debug)]
 pub struct Losses {
-    /// 10 * position + 0.1 * species + lengths + angles (+ 0.001 * KL).
+    /// The weighted sum (reference: 10 position + 0.1 species + lengths + angles, + 0.001 KL).
     pub total: Tensor,
     /// MSE of the position field (Å²).
     pub position: Tensor,
@@ -600,8 +593,8 @@ impl Nesf {
         )
     }
 
-    /// The loss of a batch (method section 3).
-    pub fn losses(&self, b: &DeviceBatch, train: bool) -> Losses {
+    /// The loss of a batch (method section 3) with the loss weights `w`.
+    pub fn losses(&self, b: &DeviceBatch, train: bool, w: &LossWeights) -> Losses {
         let latent = self.encode(b, train);
         let z = &latent.z;
         let pos = self.position(z, &b.position_items, &b.position_points, train);
@@ -612,10 +605,10 @@ impl Nesf {
         let species = spec.cross_entropy_for_logits(&b.species_targets);
         let lengths = (lengths - true_lengths).square().mean(KIND);
         let angles = (angles - true_angles).square().mean(KIND);
-        let mut total = &position * WEIGHT_POSITION
-            + &species * WEIGHT_SPECIES
-            + &lengths * WEIGHT_LENGTHS
-            + &angles * WEIGHT_ANGLES;
+        let mut total = &position * w.position
+            + &species * w.species
+            + &lengths * w.lengths
+            + &angles * w.angles;
         let kl = latent.vae.map(|(mean, var)| {
             // As the reference: -0.5 * sum over the batch and the latent of
             // (1 + log var - mean² - var).

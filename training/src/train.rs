@@ -18,6 +18,7 @@ use crate::adam::Adam;
 use crate::checkpoint::{self, Meta, Progress, Sums, TrainConfig, FORMAT};
 use crate::data::{batches, Dataset, HostBatch, Sampling};
 use crate::model::{scalar, ModelConfig, Nesf};
+use crate::recipe::Recipe;
 use crate::rng::{Rng, Stream};
 
 /// Set by SIGINT / SIGTERM: the loop saves a checkpoint at the next batch boundary and stops.
@@ -147,8 +148,10 @@ pub struct Trainer {
     pub val: Dataset,
     /// Species vocabulary of the training set.
     pub vocabulary: Vocabulary,
-    /// Query-point templates.
+    /// Query-point templates (all points: validation).
     pub sampling: Sampling,
+    /// The training query points (the recipe's budget of `sampling`).
+    pub train_sampling: Sampling,
     /// Where the model lives.
     pub device: Device,
     val_batches: Option<Vec<HostBatch>>,
@@ -198,7 +201,12 @@ impl Trainer {
         let train = Dataset::new(structures, &vocabulary)
             .with_context(|| format!("in {}", config.train.display()))?;
         let val = Dataset::read(&config.val, &vocabulary)?;
+        config
+            .recipe
+            .validate()
+            .map_err(|e| anyhow::anyhow!("training recipe: {e}"))?;
         let sampling = Sampling::reference(&config.bounding_box)?;
+        let train_sampling = sampling.with_budget(config.recipe.budget);
         let model = Nesf::new(config.model.clone(), config.seed, device);
         let adam = Adam::new(model.params.trainable());
         Ok(Trainer {
@@ -210,6 +218,7 @@ impl Trainer {
             val,
             vocabulary,
             sampling,
+            train_sampling,
             device,
             val_batches: None,
         })
@@ -251,6 +260,44 @@ impl Trainer {
         Ok(t)
     }
 
+    /// Starts this (new) run from the weights and BatchNorm statistics of the checkpoint at
+    /// `path` (a `checkpoint.pt` or `best.pt` of a run with the same networks, vocabulary and
+    /// box); the optimizer starts afresh. Records `path` in the configuration.
+    pub fn init_from(&mut self, path: &Path) -> Result<()> {
+        let ck = checkpoint::load(path)?;
+        let theirs = &ck.meta.config;
+        if theirs.model != self.config.model {
+            bail!(
+                "--init-from {}: its networks ({:?}) differ from this run's ({:?})",
+                path.display(),
+                theirs.model,
+                self.config.model
+            );
+        }
+        if theirs.vocabulary != self.config.vocabulary {
+            bail!(
+                "--init-from {}: its species vocabulary differs from this run's",
+                path.display()
+            );
+        }
+        if theirs.bounding_box != self.config.bounding_box {
+            bail!(
+                "--init-from {}: its bounding box {:?} differs from this run's {:?}",
+                path.display(),
+                theirs.bounding_box,
+                self.config.bounding_box
+            );
+        }
+        let on_device = ck
+            .tensors
+            .into_iter()
+            .map(|(k, v)| (k, v.to_device(self.device)))
+            .collect();
+        self.model.params.load(&on_device)?;
+        self.config.init_from = Some(path.to_path_buf());
+        Ok(())
+    }
+
     /// The batches of epoch `epoch` (a shuffle that depends only on the seed and the epoch).
     pub fn epoch_batches(&self, epoch: usize) -> Vec<Vec<usize>> {
         let mut order: Vec<usize> = (0..self.train.len()).collect();
@@ -275,7 +322,7 @@ impl Trainer {
             &self.train,
             &self.vocabulary,
             indices,
-            &self.sampling,
+            &self.train_sampling,
             &mut rng,
         )
     }
@@ -285,7 +332,7 @@ impl Trainer {
     pub fn step(&mut self, host: &HostBatch, lr: f64, torch_seed: u64) -> [f64; 6] {
         tch::manual_seed(torch_seed as i64);
         let b = host.to_device(self.device);
-        let losses = self.model.losses(&b, true);
+        let losses = self.model.losses(&b, true, &self.config.recipe.weights);
         self.adam.zero_grad();
         losses.total.backward();
         self.adam.step(lr);
@@ -326,7 +373,7 @@ impl Trainer {
         tch::no_grad(|| {
             for host in batches {
                 let b = host.to_device(self.device);
-                let l = self.model.losses(&b, false);
+                let l = self.model.losses(&b, false, &self.config.recipe.weights);
                 sums.add(
                     host.structures,
                     host.points(),
@@ -376,8 +423,10 @@ impl Trainer {
         let mut batches_done = 0usize;
         while self.progress.epoch < self.config.epochs && !self.progress.stopped_early {
             let epoch = self.progress.epoch;
-            let lr = self.config.lr_at(epoch);
             let plan = self.epoch_batches(epoch);
+            // The learning rate of the epoch's first batch (logged; a cosine schedule changes
+            // it every batch).
+            let lr = self.config.lr_at(epoch as f64);
             let on_terminal = std::io::stderr().is_terminal();
             let bar = if opts.progress_bar && on_terminal {
                 ProgressBar::new(plan.len() as u64)
@@ -404,7 +453,10 @@ impl Trainer {
                 let t0 = Instant::now();
                 let host = self.training_batch(epoch, bi, &plan[bi])?;
                 let seed = self.torch_seed(epoch, bi);
-                let terms = self.step(&host, lr, seed);
+                let batch_lr = self
+                    .config
+                    .lr_at(epoch as f64 + bi as f64 / plan.len().max(1) as f64);
+                let terms = self.step(&host, batch_lr, seed);
                 if !terms[0].is_finite() {
                     bar.abandon();
                     bail!(
@@ -586,5 +638,7 @@ pub fn paper_config(train: PathBuf, val: PathBuf) -> TrainConfig {
             min: [0.0; 3],
             max: [0.0; 3],
         },
+        recipe: Recipe::reference(),
+        init_from: None,
     }
 }

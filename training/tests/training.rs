@@ -23,7 +23,13 @@ fn quiet(max_batches: Option<usize>) -> RunOptions {
 /// The training-mode loss of a fixed batch (fixed torch seed), without an update.
 fn loss_of(t: &Trainer, host: &HostBatch) -> f64 {
     tch::manual_seed(5);
-    tch::no_grad(|| scalar(&t.model.losses(&host.to_device(Device::Cpu), true).total))
+    tch::no_grad(|| {
+        scalar(
+            &t.model
+                .losses(&host.to_device(Device::Cpu), true, &t.config.recipe.weights)
+                .total,
+        )
+    })
 }
 
 #[test]
@@ -253,4 +259,69 @@ fn paper_model_has_the_paper_size() {
     // 760 729 Linear parameters (as the library's NesfWeights) plus BatchNorm's gamma and beta.
     let bn: i64 = 2 * (64 + 128 + 128 + 256 + 256 + 256 + 7 * 128 + 256 + 128);
     assert_eq!(m.parameter_count(), 760_729 + bn);
+}
+
+#[test]
+fn a_query_budget_sends_fewer_points_and_a_run_can_start_from_another_runs_weights() {
+    use nesf_train::recipe::{QueryBudget, Recipe};
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(tiny_config(dir.path(), 8));
+    let idx = [0, 1, 2, 3];
+    let full = t.training_batch(0, 0, &idx).unwrap();
+    let atoms: usize = idx
+        .iter()
+        .map(|&i| t.train.samples[i].positions.len())
+        .sum();
+    assert_eq!(full.species_points.len() / 3, atoms * 216);
+
+    let mut config = tiny_config(dir.path(), 8);
+    config.recipe = Recipe {
+        budget: QueryBudget {
+            global_fraction: 0.25,
+            species_per_atom: 27,
+        },
+        ..Recipe::reference()
+    };
+    config.recipe.weights.species = 1.0;
+    let mut cheap = trainer(config);
+    let small = cheap.training_batch(0, 0, &idx).unwrap();
+    assert_eq!(small.species_points.len() / 3, atoms * 27);
+    let global = t.sampling.global.len();
+    let local = atoms * t.sampling.local.len();
+    assert_eq!(full.position_points.len() / 3, 4 * global + local);
+    assert_eq!(
+        small.position_points.len() / 3,
+        4 * (global as f64 * 0.25).round() as usize + local
+    );
+    // targets still match the points: the exact field of the same structures
+    assert_eq!(small.position_targets.len(), small.position_points.len());
+
+    // train the first run a little, save it, and start the second from its weights
+    let run = dir.path().join("first");
+    for step in 0..2 {
+        let host = t.training_batch(0, step, &idx).unwrap();
+        t.step(&host, 1e-3, step as u64);
+    }
+    std::fs::create_dir_all(&run).unwrap();
+    t.save_checkpoint(&run).unwrap();
+    cheap.init_from(&run.join(CHECKPOINT)).unwrap();
+    let a = t.model.state();
+    let b = cheap.model.state();
+    assert_eq!(a.len(), b.len());
+    for ((na, ta), (nb, tb)) in a.iter().zip(&b) {
+        assert_eq!(na, nb);
+        assert_eq!(max_abs_diff(&flat(ta), &flat(tb)), 0.0, "{na}");
+    }
+    assert_eq!(
+        cheap.config.init_from.as_deref(),
+        Some(run.join(CHECKPOINT).as_path())
+    );
+    assert_eq!(cheap.adam.step, 0, "the optimizer starts afresh");
+
+    // a run of other networks is refused, naming the difference
+    let mut other = tiny_config(dir.path(), 8);
+    other.model.latent = 64;
+    let mut other = trainer(other);
+    let err = other.init_from(&run.join(CHECKPOINT)).unwrap_err();
+    assert!(err.to_string().contains("networks"), "{err}");
 }

@@ -18,7 +18,9 @@ fn main() {
         .expect("oracle field")
         .with_bounding_box(BoundingBox::of_structures(&train).expect("box"));
     let items: Vec<usize> = (0..structures.len()).collect();
-    let options = DecodeOptions::default();
+    // every particle every step: the flow's throughput (the oracle's particles land on their
+    // atom in one move, so the fast mode would retire them all after the second step)
+    let options = DecodeOptions::exact();
     let grid = field
         .bounding_box()
         .grid(options.grid_step)

@@ -60,7 +60,8 @@ fn main() {
         ..Default::default()
     };
     let model = Model::from_bundle(bundle.clone(), &options).expect("model");
-    let decode_options = DecodeOptions::default();
+    // every particle every step (the exact flow): this bench measures field throughput
+    let decode_options = DecodeOptions::exact();
     let grid = model
         .manifest()
         .bounding_box

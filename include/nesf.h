@@ -185,6 +185,22 @@ typedef struct nesf_decode_options_t {
    * Paper: -0.3, -0.2, -0.1, 0, 0.1, 0.2.
    */
   double species_offsets[NESF_MAX_SPECIES_OFFSETS];
+  /**
+   * Fast flow: retire a particle once its move is shorter than this (Å); 0 never does (the
+   * paper's decoder). Default 0.003. This field and the two after it were appended to the
+   * first layout: a caller built against an older header gets their defaults.
+   */
+  double retire_below;
+  /**
+   * Fast flow: a particle landing in the same cube of this edge (Å) as another one of its
+   * structure follows it from then on; 0 never merges (the paper's decoder). Default 0.03.
+   */
+  double merge_below;
+  /**
+   * Fast flow: drop a particle once it is farther than this (Å) outside the model's box; 0
+   * never does (the paper's decoder). Default 0.
+   */
+  double drop_outside;
 } nesf_decode_options_t;
 
 /**

@@ -45,3 +45,33 @@ fn the_default_model_autoencodes_validation_structures() {
     assert!(m.failures <= 2, "{m:?}");
     assert!(m.position_error_detected < 0.6, "{m:?}");
 }
+
+#[test]
+fn the_fast_flow_finds_the_atoms_of_the_exact_flow_with_a_fraction_of_the_work() {
+    let model = Model::load_default(&cpu()).unwrap();
+    let val: Vec<_> = data("lcs6-val.extxyz").into_iter().take(4).collect();
+    let latents = model.encode(&val).unwrap();
+    let fast = model.decode_options().clone();
+    assert!(!fast.is_exact(), "the fast flow is the default");
+    let exact = fast.clone().into_exact();
+    let a = model.decode(&latents, &exact).unwrap();
+    let b = model.decode(&latents, &fast).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.numbers, y.numbers);
+        assert_eq!(x.lattice, y.lattice);
+        for (p, q) in x.positions.iter().zip(&y.positions) {
+            let d = (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>().sqrt();
+            assert!(d < 2e-3, "fast and exact atoms {d} Å apart");
+        }
+    }
+    // the fast flow evaluates the field far less often than every particle at every step
+    let field = model.field(&latents).unwrap();
+    let grid = model.manifest().bounding_box.grid(fast.grid_step).unwrap();
+    let flowed = nesf::decode::particles::flow(&field, &[0, 1, 2, 3], &grid, &fast).unwrap();
+    let all = 4 * grid.len() * fast.steps;
+    assert!(
+        flowed.evaluations * 5 < all,
+        "{} of {all}",
+        flowed.evaluations
+    );
+}

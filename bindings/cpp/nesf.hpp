@@ -95,11 +95,27 @@ struct ModelOptions : nesf_model_options_t {
     }
 };
 
-/// Decoder settings (nesf_decode_options_t, by default the paper's).
+/// Decoder settings (nesf_decode_options_t, by default the paper's with the fast flow).
 struct DecodeOptions : nesf_decode_options_t {
     DecodeOptions() : nesf_decode_options_t() {
         struct_size = sizeof(nesf_decode_options_t);
         detail::check(nesf_decode_options_init(this));
+    }
+
+    /// The paper's decoder exactly: every particle makes every move.
+    static DecodeOptions exact() {
+        DecodeOptions o;
+        o.set_exact();
+        return o;
+    }
+
+    /// Turns the work savers off (retire_below = merge_below = drop_outside = 0): the
+    /// reference decoder.
+    DecodeOptions &set_exact() {
+        retire_below = 0.0;
+        merge_below = 0.0;
+        drop_outside = 0.0;
+        return *this;
     }
 
     /// The species-vote offsets (Å).

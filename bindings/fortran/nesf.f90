@@ -60,6 +60,12 @@ module nesf
         integer(c_size_t) :: batch_size
         integer(c_size_t) :: n_species_offsets
         real(c_double) :: species_offsets(NESF_MAX_SPECIES_OFFSETS)
+        !> Fast flow: retire a particle once its move is shorter than this (Angstrom); 0: never.
+        real(c_double) :: retire_below
+        !> Fast flow: a particle landing in another's cube of this edge (Angstrom) follows it.
+        real(c_double) :: merge_below
+        !> Fast flow: drop a particle this far (Angstrom) outside the model's box; 0: never.
+        real(c_double) :: drop_outside
     end type nesf_decode_options
 
     !> A loaded model (free it with nesf_model_free).
@@ -82,7 +88,7 @@ module nesf
     end type nesf_structure
 
     public :: nesf_version, nesf_last_error, nesf_runtime_load
-    public :: nesf_model_options_init, nesf_decode_options_init
+    public :: nesf_model_options_init, nesf_decode_options_init, nesf_decode_options_exact
     public :: nesf_model_load, nesf_model_load_default, nesf_model_free
     public :: nesf_model_latent_size, nesf_model_species, nesf_model_provider
     public :: nesf_model_decode_options, nesf_model_encode, nesf_model_decode
@@ -464,6 +470,15 @@ contains
         code = c_decode_options_init(options)
         call report(code, status)
     end subroutine nesf_decode_options_init
+
+    !> Turns the decoder's work savers off (retire_below = merge_below = drop_outside = 0):
+    !> the paper's decoder exactly, every particle making every move.
+    subroutine nesf_decode_options_exact(options)
+        type(nesf_decode_options), intent(inout) :: options
+        options%retire_below = 0.0_c_double
+        options%merge_below = 0.0_c_double
+        options%drop_outside = 0.0_c_double
+    end subroutine nesf_decode_options_exact
 
     !> Loads a model bundle (a .nesf file or a bundle folder).
     subroutine nesf_model_load(model, path, options, status)

@@ -7,7 +7,7 @@ use crate::decode::DecodeOptions;
 use crate::model::{ModelOptions, Provider};
 
 use super::status::nesf_status_t;
-use super::status::{guard, reference, reference_mut, CResult, CapiError};
+use super::status::{guard, reference, CResult, CapiError};
 
 /// Run the networks on the CPU (always available).
 pub const NESF_PROVIDER_CPU: i32 = 0;
@@ -61,43 +61,109 @@ pub struct nesf_decode_options_t {
     /// Offsets (Å) along each axis of the species-vote grid around every atom.
     /// Paper: -0.3, -0.2, -0.1, 0, 0.1, 0.2.
     pub species_offsets: [f64; NESF_MAX_SPECIES_OFFSETS],
+    /// Fast flow: retire a particle once its move is shorter than this (Å); 0 never does (the
+    /// paper's decoder). Default 0.003. This field and the two after it were appended to the
+    /// first layout: a caller built against an older header gets their defaults.
+    pub retire_below: f64,
+    /// Fast flow: a particle landing in the same cube of this edge (Å) as another one of its
+    /// structure follows it from then on; 0 never merges (the paper's decoder). Default 0.03.
+    pub merge_below: f64,
+    /// Fast flow: drop a particle once it is farther than this (Å) outside the model's box; 0
+    /// never does (the paper's decoder). Default 0.
+    pub drop_outside: f64,
 }
 
-fn size_error(name: &str, type_name: &str, got: usize, want: usize) -> CapiError {
+fn size_error(name: &str, type_name: &str, got: usize, oldest: usize, want: usize) -> CapiError {
     CapiError::invalid(format!(
-        "{name}->struct_size is {got}, but this library's {type_name} has size {want}: set \
-         struct_size = sizeof({type_name}) and use the header of the library you run with"
+        "{name}->struct_size is {got}, but this library's {type_name} has size {want} (and \
+         accepts the older sizes down to {oldest}): set struct_size = sizeof({type_name})"
     ))
 }
 
-/// A copy of an options struct after checking its `struct_size` (the first field).
+/// The caller's `struct_size` (the first field), checked to lie between the oldest released
+/// layout's size `oldest` and this library's.
 ///
 /// # Safety
-/// `ptr` is NULL or points to a readable struct whose first field is a `size_t`.
-unsafe fn read_sized<T: Copy>(ptr: *const T, name: &str, type_name: &str) -> CResult<T> {
-    // SAFETY: forwarded contract; only the leading size_t is read before the size check.
+/// `ptr` is NULL or points to a readable `size_t`.
+unsafe fn caller_size<T>(
+    ptr: *const T,
+    name: &str,
+    type_name: &str,
+    oldest: usize,
+) -> CResult<usize> {
+    // SAFETY: forwarded contract; only the leading size_t is read.
     let size = unsafe { *reference(ptr.cast::<usize>(), name)? };
-    if size != std::mem::size_of::<T>() {
-        return Err(size_error(name, type_name, size, std::mem::size_of::<T>()));
+    let want = std::mem::size_of::<T>();
+    if size < oldest || size > want {
+        return Err(size_error(name, type_name, size, oldest, want));
     }
-    // SAFETY: the caller says this many bytes are there.
-    Ok(unsafe { ptr.read() })
+    Ok(size)
 }
 
-/// Checks `struct_size` and overwrites the rest of an options struct.
+/// A copy of an options struct of a caller compiled with this or an older header: its first
+/// `struct_size` bytes over `defaults` (fields appended since keep their defaults).
 ///
 /// # Safety
-/// `ptr` is NULL or points to a writable struct whose first field is a `size_t`.
-unsafe fn write_sized<T>(ptr: *mut T, name: &str, type_name: &str, value: T) -> CResult {
-    // SAFETY: forwarded contract; only the leading size_t is read before the size check.
-    let size = unsafe { *reference(ptr.cast_const().cast::<usize>(), name)? };
-    if size != std::mem::size_of::<T>() {
-        return Err(size_error(name, type_name, size, std::mem::size_of::<T>()));
-    }
-    // SAFETY: as above; the value carries the same struct_size.
-    unsafe { *reference_mut(ptr, name)? = value };
+/// `ptr` is NULL or points to a readable struct whose first field is a `size_t` holding the
+/// number of readable bytes.
+unsafe fn read_sized<T: Copy>(
+    ptr: *const T,
+    name: &str,
+    type_name: &str,
+    oldest: usize,
+    defaults: T,
+) -> CResult<T> {
+    // SAFETY: forwarded contract.
+    let size = unsafe { caller_size(ptr, name, type_name, oldest)? };
+    let mut value = defaults;
+    // SAFETY: the caller says `size` bytes are readable; `value` is a whole T and
+    // size <= size_of::<T>(); the regions are distinct. Fields end on the boundaries of a
+    // released layout, so every field copied is whole.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            std::ptr::addr_of_mut!(value).cast::<u8>(),
+            size,
+        )
+    };
+    Ok(value)
+}
+
+/// Overwrites an options struct of a caller compiled with this or an older header: every
+/// field after `struct_size` that its layout has.
+///
+/// # Safety
+/// `ptr` is NULL or points to a writable struct whose first field is a `size_t` holding the
+/// number of writable bytes.
+unsafe fn write_sized<T>(
+    ptr: *mut T,
+    name: &str,
+    type_name: &str,
+    oldest: usize,
+    value: T,
+) -> CResult {
+    // SAFETY: forwarded contract.
+    let size = unsafe { caller_size(ptr.cast_const(), name, type_name, oldest)? };
+    let skip = std::mem::size_of::<usize>();
+    // SAFETY: `caller_size` read through the pointer, so it is non-NULL and aligned (every
+    // options struct has the alignment of its leading size_t); bytes skip..size are the
+    // caller's and writable, and lie inside `value` since size <= size_of::<T>(); the caller's
+    // struct_size stays as it is. No reference to a whole T is formed, as the caller's struct
+    // may be an older, shorter one.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            std::ptr::addr_of!(value).cast::<u8>().add(skip),
+            ptr.cast::<u8>().add(skip),
+            size - skip,
+        )
+    };
     Ok(())
 }
+
+/// Size of the first released `nesf_model_options_t` (nothing appended since).
+const MODEL_OPTIONS_OLDEST: usize = std::mem::size_of::<nesf_model_options_t>();
+/// Size of the first released `nesf_decode_options_t` (0.1: up to `species_offsets`).
+const DECODE_OPTIONS_OLDEST: usize = std::mem::offset_of!(nesf_decode_options_t, retire_below);
 
 impl nesf_model_options_t {
     fn from_options(o: &ModelOptions) -> Self {
@@ -151,8 +217,18 @@ pub(crate) unsafe fn model_options(ptr: *const nesf_model_options_t) -> CResult<
     if ptr.is_null() {
         return Ok(ModelOptions::default());
     }
+    let defaults = nesf_model_options_t::from_options(&ModelOptions::default());
     // SAFETY: forwarded contract.
-    unsafe { read_sized(ptr, "options", "nesf_model_options_t") }?.to_options()
+    unsafe {
+        read_sized(
+            ptr,
+            "options",
+            "nesf_model_options_t",
+            MODEL_OPTIONS_OLDEST,
+            defaults,
+        )
+    }?
+    .to_options()
 }
 
 impl nesf_decode_options_t {
@@ -176,6 +252,9 @@ impl nesf_decode_options_t {
             batch_size: o.batch_size,
             n_species_offsets: n,
             species_offsets,
+            retire_below: o.retire_below,
+            merge_below: o.merge_below,
+            drop_outside: o.drop_outside,
         })
     }
 
@@ -194,6 +273,9 @@ impl nesf_decode_options_t {
             min_particles: self.min_particles,
             species_offsets: self.species_offsets[..n].to_vec(),
             batch_size: self.batch_size,
+            retire_below: self.retire_below,
+            merge_below: self.merge_below,
+            drop_outside: self.drop_outside,
         };
         options.validate()?;
         Ok(options)
@@ -211,8 +293,18 @@ pub(crate) unsafe fn decode_options(
     if ptr.is_null() {
         return Ok(default.clone());
     }
+    let defaults = nesf_decode_options_t::from_options(default)?;
     // SAFETY: forwarded contract.
-    unsafe { read_sized(ptr, "options", "nesf_decode_options_t") }?.to_options()
+    unsafe {
+        read_sized(
+            ptr,
+            "options",
+            "nesf_decode_options_t",
+            DECODE_OPTIONS_OLDEST,
+            defaults,
+        )
+    }?
+    .to_options()
 }
 
 /// Fills a decode-options struct from Rust options.
@@ -225,7 +317,15 @@ pub(crate) unsafe fn write_decode_options(
 ) -> CResult {
     let value = nesf_decode_options_t::from_options(options)?;
     // SAFETY: forwarded contract.
-    unsafe { write_sized(ptr, "options", "nesf_decode_options_t", value) }
+    unsafe {
+        write_sized(
+            ptr,
+            "options",
+            "nesf_decode_options_t",
+            DECODE_OPTIONS_OLDEST,
+            value,
+        )
+    }
 }
 
 /// Fills `options` with the defaults: CPU, no fallback, ONNX Runtime's choice of threads,
@@ -237,7 +337,15 @@ pub unsafe extern "C" fn nesf_model_options_init(
     guard("nesf_model_options_init", || {
         let value = nesf_model_options_t::from_options(&ModelOptions::default());
         // SAFETY: the caller's contract.
-        unsafe { write_sized(options, "options", "nesf_model_options_t", value) }
+        unsafe {
+            write_sized(
+                options,
+                "options",
+                "nesf_model_options_t",
+                MODEL_OPTIONS_OLDEST,
+                value,
+            )
+        }
     })
 }
 

@@ -138,7 +138,7 @@ fn decode_batch(
     options: &DecodeOptions,
 ) -> Result<Vec<DecodedStructure>> {
     let lattices = field.lattices(items)?;
-    let flowed = particles::flow(field, items, grid, options.steps)?;
+    let flowed = particles::flow(field, items, grid, options)?;
     let n = grid.len();
     let clusters: Vec<Vec<nms::Cluster>> = (0..items.len())
         .into_par_iter()

@@ -1,8 +1,13 @@
-//! Settings of the NeSF decoder; the defaults are the reference configuration's.
+//! Settings of the NeSF decoder. The defaults are the reference configuration's plus the fast
+//! flow's work savers (retiring particles that stopped moving, merging particles that met),
+//! whose answers match the reference within the tolerances measured on lcs6-val, YBCO13 and
+//! ICSG3D (`scripts/decode-settings.sh`, `benches/decode_speed.rs`);
+//! [`DecodeOptions::exact`] turns them off and is the reference decoder exactly.
 
 use crate::error::{Error, Result};
 
-/// Every setting of the decoder. `DecodeOptions::default()` reproduces the paper.
+/// Every setting of the decoder. `DecodeOptions::default()` is the paper's configuration with
+/// the fast flow; `DecodeOptions::exact()` reproduces the paper's decoder exactly.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct DecodeOptions {
@@ -22,6 +27,17 @@ pub struct DecodeOptions {
     pub species_offsets: Vec<f64>,
     /// Structures whose particles go to the field in one call. Default 32.
     pub batch_size: usize,
+    /// Fast flow: a particle whose move is shorter than this (Å) is retired — it stays where it
+    /// is, keeps that move as its score and is not sent to the field again. 0 never retires
+    /// (the reference). Default 0.003.
+    pub retire_below: f64,
+    /// Fast flow: a particle that lands in the same cube of this edge (Å) as another particle
+    /// of its structure (moving, or retired there) follows it from then on and ends where it
+    /// ends, with its score. 0 never merges (the reference). Default 0.03.
+    pub merge_below: f64,
+    /// Fast flow: a particle farther than this (Å) outside the bounding box is dropped (it
+    /// could form no atom inside the decoded cell). 0 never drops (the reference). Default 0.
+    pub drop_outside: f64,
 }
 
 impl Default for DecodeOptions {
@@ -34,11 +50,34 @@ impl Default for DecodeOptions {
             min_particles: 10,
             species_offsets: vec![-0.3, -0.2, -0.1, 0.0, 0.1, 0.2],
             batch_size: 32,
+            retire_below: 3e-3,
+            merge_below: 0.03,
+            drop_outside: 0.0,
         }
     }
 }
 
 impl DecodeOptions {
+    /// The reference decoder exactly: every particle makes every move.
+    pub fn exact() -> Self {
+        DecodeOptions::default().into_exact()
+    }
+
+    /// These settings with the work savers off (the reference's flow).
+    pub fn into_exact(self) -> Self {
+        DecodeOptions {
+            retire_below: 0.0,
+            merge_below: 0.0,
+            drop_outside: 0.0,
+            ..self
+        }
+    }
+
+    /// True when no work saver is on, so the result is the reference decoder's.
+    pub fn is_exact(&self) -> bool {
+        self.retire_below == 0.0 && self.merge_below == 0.0 && self.drop_outside == 0.0
+    }
+
     /// Checks every setting, naming the first one out of range.
     pub fn validate(&self) -> Result<()> {
         let positive = |name: &str, v: f64| {
@@ -53,6 +92,18 @@ impl DecodeOptions {
         positive("grid_step", self.grid_step)?;
         positive("max_last_step", self.max_last_step)?;
         positive("nms_radius", self.nms_radius)?;
+        let non_negative = |name: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(Error::InvalidArgument(format!(
+                    "decode option {name} must be a finite number >= 0 (0: off), got {v}"
+                )))
+            }
+        };
+        non_negative("retire_below", self.retire_below)?;
+        non_negative("merge_below", self.merge_below)?;
+        non_negative("drop_outside", self.drop_outside)?;
         if self.steps == 0 {
             return Err(Error::InvalidArgument(
                 "decode option steps must be at least 1".into(),
@@ -99,6 +150,17 @@ mod tests {
     fn defaults_are_the_reference() {
         let o = DecodeOptions::default();
         o.validate().unwrap();
+        assert!(!o.is_exact());
+        let e = DecodeOptions::exact();
+        assert!(e.is_exact());
+        assert_eq!(
+            DecodeOptions {
+                retire_below: 3e-3,
+                merge_below: 0.03,
+                ..e.clone()
+            },
+            o
+        );
         assert_eq!(o.species_stencil().len(), 216);
         assert!((o.species_offsets[5] - 0.2).abs() < 1e-12);
         let bad = DecodeOptions {

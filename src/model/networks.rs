@@ -466,6 +466,11 @@ fn session(
     let mut builder = Session::builder(environment)
         .map_err(ort_error(&what))?
         .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| Error::Runtime(format!("{what}: {e}")))?
+        // The fast flow sends a different number of points at every step; ONNX Runtime's
+        // memory patterns are planned and kept per input shape, so with them resident memory
+        // grows with the number of structures decoded instead of staying bounded.
+        .with_memory_pattern(false)
         .map_err(|e| Error::Runtime(format!("{what}: {e}")))?;
     if options.threads > 0 {
         builder = builder

@@ -105,6 +105,70 @@ static void check_model_facts(const nesf_model_t *model, const char *model_path)
     nesf_model_free(gpu);
 }
 
+/* nesf_decode_options_t as the 0.1 header declared it (before retire_below, drop_outside) */
+typedef struct {
+    size_t struct_size;
+    double grid_step;
+    size_t steps;
+    double max_last_step;
+    double nms_radius;
+    size_t min_particles;
+    size_t batch_size;
+    size_t n_species_offsets;
+    double species_offsets[NESF_MAX_SPECIES_OFFSETS];
+} decode_options_v0_1;
+
+/* A program built against the older header: its smaller struct is filled without writing past
+ * its end, and decoding with it uses the model's defaults for the fields it lacks. */
+static void check_older_header(const nesf_model_t *model, const nesf_decode_options_t *now) {
+    struct {
+        decode_options_v0_1 options;
+        unsigned char guard[64];
+    } old;
+    memset(&old, 0xCD, sizeof(old));
+    old.options.struct_size = sizeof(old.options);
+    OK(nesf_decode_options_init((nesf_decode_options_t *)&old.options));
+    EXPECT(old.options.struct_size == sizeof(decode_options_v0_1));
+    EXPECT(old.options.grid_step == 0.5 && old.options.steps == 64);
+    EXPECT(old.options.n_species_offsets == 6);
+    EXPECT(memcmp((const char *)&old.options + sizeof(size_t),
+                  (const char *)now + sizeof(size_t),
+                  sizeof(decode_options_v0_1) - sizeof(size_t)) == 0);
+    for (size_t i = 0; i < sizeof(old.guard); ++i) {
+        EXPECT(old.guard[i] == 0xCD);
+    }
+    memset(&old, 0xCD, sizeof(old));
+    old.options.struct_size = sizeof(old.options);
+    OK(nesf_model_decode_options(model, (nesf_decode_options_t *)&old.options));
+    EXPECT(old.options.steps == 64 && old.guard[0] == 0xCD);
+
+    /* the same latents decode to the same structures through the old and the new struct */
+    float latent[192];
+    for (size_t i = 0; i < 192; ++i) {
+        latent[i] = (float)((i % 7) * 0.1 - 0.3);
+    }
+    old.options.steps = 8;
+    nesf_decode_options_t current;
+    current.struct_size = sizeof(current);
+    OK(nesf_model_decode_options(model, &current));
+    current.steps = 8;
+    nesf_structures_t *a = NULL, *b = NULL;
+    OK(nesf_model_decode(model, latent, 1, 192,
+                         (const nesf_decode_options_t *)&old.options, &a));
+    OK(nesf_model_decode(model, latent, 1, 192, &current, &b));
+    nesf_structure_t *sa = NULL, *sb = NULL;
+    OK(nesf_structures_get(a, 0, &sa));
+    OK(nesf_structures_get(b, 0, &sb));
+    size_t na = 0, nb = 0;
+    OK(nesf_structure_atom_count(sa, &na));
+    OK(nesf_structure_atom_count(sb, &nb));
+    EXPECT(na == nb);
+    nesf_structure_free(sa);
+    nesf_structure_free(sb);
+    nesf_structures_free(a);
+    nesf_structures_free(b);
+}
+
 static void check_options(const nesf_model_t *model) {
     nesf_decode_options_t paper;
     paper.struct_size = sizeof(paper);
@@ -114,6 +178,8 @@ static void check_options(const nesf_model_t *model) {
     EXPECT(paper.n_species_offsets == 6);
     EXPECT(fabs(paper.species_offsets[0] + 0.3) < 1e-12);
     EXPECT(fabs(paper.species_offsets[5] - 0.2) < 1e-12);
+    EXPECT(paper.retire_below == 0.003 && paper.merge_below == 0.03 && paper.drop_outside == 0.0);
+    check_older_header(model, &paper);
     /* the test model was made with the paper's defaults */
     nesf_decode_options_t mine;
     mine.struct_size = sizeof(mine);

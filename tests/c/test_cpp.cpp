@@ -124,6 +124,10 @@ int main(int argc, char **argv) {
 
         nesf::DecodeOptions decode = model.decode_options();
         EXPECT(decode.steps == 64 && decode.offsets().size() == 6);
+        EXPECT(decode.retire_below > 0.0);
+        const nesf::DecodeOptions exact = nesf::DecodeOptions::exact();
+        EXPECT(exact.retire_below == 0.0 && exact.merge_below == 0.0 && exact.drop_outside == 0.0);
+        EXPECT(exact.steps == 64);
         decode.grid_step = 2.0;
         decode.steps = 2;
         decode.min_particles = 1;

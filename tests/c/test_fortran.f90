@@ -61,6 +61,10 @@ contains
         call nesf_decode_options_init(paper)
         call check(paper%steps == 64 .and. paper%n_species_offsets == 6, 'paper options')
         call check(abs(paper%species_offsets(1) + 0.3d0) < 1d-12, 'paper offsets')
+        call check(paper%retire_below > 0, 'fast flow by default')
+        call nesf_decode_options_exact(paper)
+        call check(paper%retire_below == 0 .and. paper%merge_below == 0 .and. &
+                   paper%drop_outside == 0, 'exact options')
 
         ! structures: positions(3, n), lattice(:, 1) = a
         call nesf_structures_read(data_path, from_file)

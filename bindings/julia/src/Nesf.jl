@@ -226,10 +226,12 @@ end
     decode_options(; changes...) -> nesf_decode_options_t
     decode_options(model; changes...) -> nesf_decode_options_t
 
-Decoder settings: the paper's, or the model's defaults, with `changes` applied, e.g.
-`decode_options(model; grid_step=1.0, steps=32, species_offsets=[-0.1, 0.0, 0.1])`.
+Decoder settings: the paper's (with the fast flow), or the model's defaults, with `changes`
+applied, e.g. `decode_options(model; grid_step=1.0, steps=32, species_offsets=[-0.1, 0.0, 0.1])`.
+`exact=true` turns the work savers off (`retire_below = merge_below = drop_outside = 0`):
+the paper's decoder exactly.
 """
-function decode_options(model::Union{Nothing,Model}=nothing; changes...)
+function decode_options(model::Union{Nothing,Model}=nothing; exact::Bool=false, changes...)
     o = sized(nesf_decode_options_t)
     if model === nothing
         check(nesf_decode_options_init(o))
@@ -244,6 +246,9 @@ function decode_options(model::Union{Nothing,Model}=nothing; changes...)
             throw(ArgumentError("1 to $NESF_MAX_SPECIES_OFFSETS species offsets, got $(length(offsets))"))
         padded = ntuple(i -> i <= length(offsets) ? offsets[i] : 0.0, NESF_MAX_SPECIES_OFFSETS)
         options = with_fields(options; species_offsets=padded, n_species_offsets=length(offsets))
+    end
+    if exact
+        options = with_fields(options; retire_below=0.0, merge_below=0.0, drop_outside=0.0)
     end
     return with_fields(options; rest...)
 end

@@ -170,6 +170,12 @@ struct nesf_decode_options_t
     n_species_offsets::Csize_t
     # Offsets (Å) along each axis of the species-vote grid around every atom. Paper: -0.3, -0.2, -0.1, 0, 0.1, 0.2.
     species_offsets::NTuple{NESF_MAX_SPECIES_OFFSETS, Cdouble}
+    # Fast flow: retire a particle once its move is shorter than this (Å); 0 never does (the paper's decoder). Default 0.003. This field and the two after it were appended to the first layout: a caller built against an older header gets their defaults.
+    retire_below::Cdouble
+    # Fast flow: a particle landing in the same cube of this edge (Å) as another one of its structure follows it from then on; 0 never merges (the paper's decoder). Default 0.03.
+    merge_below::Cdouble
+    # Fast flow: drop a particle once it is farther than this (Å) outside the model's box; 0 never does (the paper's decoder). Default 0.
+    drop_outside::Cdouble
 end
 
 """

@@ -3,7 +3,8 @@
 use clap::Args;
 use nesf::DecodeOptions;
 
-/// Decoder settings; each defaults to the model's setting (the reference configuration).
+/// Decoder settings; each defaults to the model's setting (the reference configuration with
+/// the fast flow, unless the model's bundle says otherwise).
 #[derive(Args, Debug)]
 pub struct DecodeArgs {
     /// Particle grid spacing (Å) [default: 0.5]
@@ -24,6 +25,20 @@ pub struct DecodeArgs {
     /// Structures per field call [default: 32]
     #[arg(long)]
     batch_size: Option<usize>,
+    /// Retire a particle once its move is shorter than this (Å); 0: never [default: 0.003]
+    #[arg(long)]
+    retire_below: Option<f64>,
+    /// Let a particle follow another that lands in the same cube of this edge (Å); 0: never
+    /// [default: 0.03]
+    #[arg(long)]
+    merge_below: Option<f64>,
+    /// Drop a particle once it is farther than this (Å) outside the box; 0: never [default: 0]
+    #[arg(long)]
+    drop_outside: Option<f64>,
+    /// The reference decoder exactly: every particle makes every move (turns off
+    /// --retire-below, --merge-below and --drop-outside)
+    #[arg(long, conflicts_with_all = ["retire_below", "merge_below", "drop_outside"])]
+    exact: bool,
 }
 
 impl DecodeArgs {
@@ -31,7 +46,7 @@ impl DecodeArgs {
     /// flags given.
     pub fn options(&self, defaults: Option<&DecodeOptions>) -> DecodeOptions {
         let d = defaults.cloned().unwrap_or_default();
-        DecodeOptions {
+        let o = DecodeOptions {
             grid_step: self.grid_step.unwrap_or(d.grid_step),
             steps: self.flow_steps.unwrap_or(d.steps),
             max_last_step: self.max_last_step.unwrap_or(d.max_last_step),
@@ -39,6 +54,14 @@ impl DecodeArgs {
             min_particles: self.min_particles.unwrap_or(d.min_particles),
             batch_size: self.batch_size.unwrap_or(d.batch_size),
             species_offsets: d.species_offsets,
+            retire_below: self.retire_below.unwrap_or(d.retire_below),
+            merge_below: self.merge_below.unwrap_or(d.merge_below),
+            drop_outside: self.drop_outside.unwrap_or(d.drop_outside),
+        };
+        if self.exact {
+            o.into_exact()
+        } else {
+            o
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use nesf::decode::decode_with_progress;
-use nesf::{DecodedStructure, Metrics, MetricsAccumulator, OracleField, Structure};
+use nesf::{BoundingBox, DecodedStructure, Metrics, MetricsAccumulator, OracleField, Structure};
 
 use crate::decode_args::DecodeArgs;
 use crate::model_args::ModelArgs;
@@ -31,28 +31,62 @@ pub struct EvalArgs {
     decode: DecodeArgs,
 }
 
-/// Runs the evaluation and prints the metrics.
+/// Runs the evaluation and prints the metrics. Structures go through encoding, decoding and
+/// scoring one decoder batch at a time, so memory stays bounded by the batch size, not by the
+/// number of structures.
 pub fn run(args: EvalArgs) -> nesf::Result<()> {
     let mut structures = nesf::io::read(&args.file)?;
     if let Some(n) = args.limit {
         structures.truncate(n.max(1));
     }
     let bar = progress::bar(structures.len(), "decoding");
-    let tick = |n: usize| bar.set_position(n as u64);
-    let decoded = if args.oracle {
-        let field = OracleField::new(&structures)?;
-        let items: Vec<usize> = (0..structures.len()).collect();
-        decode_with_progress(&field, &items, &args.decode.options(None), &tick)?
+    let model = if args.oracle {
+        None
     } else {
-        let model = args.model.load()?;
-        bar.set_message("encoding");
-        let latents = model.encode(&structures)?;
-        bar.set_message("decoding");
-        let options = args.decode.options(Some(model.decode_options()));
-        model.decode_with_progress(&latents, &options, &tick)?
+        Some(args.model.load()?)
     };
+    let options = args
+        .decode
+        .options(model.as_ref().map(|m| m.decode_options()));
+    options.validate()?;
+    // the oracle decodes over the box of all the file's structures, whichever chunk it holds
+    let oracle_box = if args.oracle {
+        Some(BoundingBox::of_structures(&structures)?)
+    } else {
+        None
+    };
+    let mut acc = MetricsAccumulator::new();
+    let mut mismatched = Vec::new();
+    let mut done = 0;
+    for chunk in structures.chunks(options.batch_size) {
+        let tick = |n: usize| bar.set_position((done + n) as u64);
+        let decoded = match &model {
+            None => {
+                let field = OracleField::new(chunk)?
+                    .with_bounding_box(oracle_box.expect("set for the oracle"));
+                let items: Vec<usize> = (0..chunk.len()).collect();
+                decode_with_progress(&field, &items, &options, &tick)?
+            }
+            Some(model) => {
+                let latents = model.encode(chunk)?;
+                model.decode_with_progress(&latents, &options, &tick)?
+            }
+        };
+        for (t, d) in chunk.iter().zip(&decoded) {
+            acc.add_decoded(t, d);
+            if t.len() != d.len() {
+                mismatched.push(format!(
+                    "{} ({} -> {})",
+                    t.id().unwrap_or("?"),
+                    t.len(),
+                    d.len()
+                ));
+            }
+        }
+        done += chunk.len();
+    }
     bar.finish_and_clear();
-    let metrics = evaluate(&structures, &decoded);
+    let metrics = acc.finish();
     if args.json {
         println!(
             "{}",
@@ -60,12 +94,6 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
         );
     } else {
         print_table(&metrics);
-        let mismatched: Vec<String> = structures
-            .iter()
-            .zip(&decoded)
-            .filter(|(t, d)| t.len() != d.len())
-            .map(|(t, d)| format!("{} ({} -> {})", t.id().unwrap_or("?"), t.len(), d.len()))
-            .collect();
         if !mismatched.is_empty() && mismatched.len() <= 20 {
             println!("atom count differs for: {}", mismatched.join(", "));
         }

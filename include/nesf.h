@@ -61,6 +61,16 @@
 #define NESF_PROVIDER_CUDA 1
 
 /**
+ * Species vote: the majority of the points' argmax classes (the paper's).
+ */
+#define NESF_SPECIES_VOTE_MAJORITY 0
+
+/**
+ * Species vote: the class of the largest summed probability.
+ */
+#define NESF_SPECIES_VOTE_PROBABILITY 1
+
+/**
  * The most species-vote offsets `nesf_decode_options_t` holds.
  */
 #define NESF_MAX_SPECIES_OFFSETS 16
@@ -201,6 +211,16 @@ typedef struct nesf_decode_options_t {
    * never does (the paper's decoder). Default 0.
    */
   double drop_outside;
+  /**
+   * `NESF_SPECIES_VOTE_MAJORITY` (the paper's, default) or `NESF_SPECIES_VOTE_PROBABILITY`.
+   * Appended to the first layout, as `retire_below`.
+   */
+  int32_t species_vote;
+  /**
+   * Always 0 (written by the library, ignored when read): makes the struct free of padding
+   * bytes, so that two option structs compare equal with `memcmp`.
+   */
+  int32_t reserved;
 } nesf_decode_options_t;
 
 /**

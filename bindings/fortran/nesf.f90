@@ -37,6 +37,8 @@ module nesf
     integer(c_int32_t), parameter, public :: NESF_PROVIDER_CPU = 0
     integer(c_int32_t), parameter, public :: NESF_PROVIDER_CUDA = 1
     integer, parameter, public :: NESF_MAX_SPECIES_OFFSETS = 16
+    integer(c_int32_t), parameter, public :: NESF_SPECIES_VOTE_MAJORITY = 0
+    integer(c_int32_t), parameter, public :: NESF_SPECIES_VOTE_PROBABILITY = 1
 
     !> How to run a model (nesf_model_options_t). Fill it with nesf_model_options_init first.
     type, bind(C), public :: nesf_model_options
@@ -66,6 +68,10 @@ module nesf
         real(c_double) :: merge_below
         !> Fast flow: drop a particle this far (Angstrom) outside the model's box; 0: never.
         real(c_double) :: drop_outside
+        !> NESF_SPECIES_VOTE_MAJORITY (the paper's) or NESF_SPECIES_VOTE_PROBABILITY.
+        integer(c_int32_t) :: species_vote
+        !> Always 0 (no padding bytes in the struct).
+        integer(c_int32_t) :: reserved
     end type nesf_decode_options
 
     !> A loaded model (free it with nesf_model_free).

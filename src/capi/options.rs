@@ -3,7 +3,7 @@
 //! `sizeof` it was compiled with, so fields can be appended in later versions without
 //! breaking programs built against this one.
 
-use crate::decode::DecodeOptions;
+use crate::decode::{DecodeOptions, SpeciesVote};
 use crate::model::{ModelOptions, Provider};
 
 use super::status::nesf_status_t;
@@ -13,6 +13,10 @@ use super::status::{guard, reference, CResult, CapiError};
 pub const NESF_PROVIDER_CPU: i32 = 0;
 /// Run the networks on an NVIDIA GPU through CUDA (needs a GPU build of ONNX Runtime).
 pub const NESF_PROVIDER_CUDA: i32 = 1;
+/// Species vote: the majority of the points' argmax classes (the paper's).
+pub const NESF_SPECIES_VOTE_MAJORITY: i32 = 0;
+/// Species vote: the class of the largest summed probability.
+pub const NESF_SPECIES_VOTE_PROBABILITY: i32 = 1;
 /// The most species-vote offsets `nesf_decode_options_t` holds.
 pub const NESF_MAX_SPECIES_OFFSETS: usize = 16;
 
@@ -71,6 +75,12 @@ pub struct nesf_decode_options_t {
     /// Fast flow: drop a particle once it is farther than this (Å) outside the model's box; 0
     /// never does (the paper's decoder). Default 0.
     pub drop_outside: f64,
+    /// `NESF_SPECIES_VOTE_MAJORITY` (the paper's, default) or `NESF_SPECIES_VOTE_PROBABILITY`.
+    /// Appended to the first layout, as `retire_below`.
+    pub species_vote: i32,
+    /// Always 0 (written by the library, ignored when read): makes the struct free of padding
+    /// bytes, so that two option structs compare equal with `memcmp`.
+    pub reserved: i32,
 }
 
 fn size_error(name: &str, type_name: &str, got: usize, oldest: usize, want: usize) -> CapiError {
@@ -255,6 +265,11 @@ impl nesf_decode_options_t {
             retire_below: o.retire_below,
             merge_below: o.merge_below,
             drop_outside: o.drop_outside,
+            species_vote: match o.species_vote {
+                SpeciesVote::Majority => NESF_SPECIES_VOTE_MAJORITY,
+                SpeciesVote::Probability => NESF_SPECIES_VOTE_PROBABILITY,
+            },
+            reserved: 0,
         })
     }
 
@@ -265,7 +280,19 @@ impl nesf_decode_options_t {
                 "options->n_species_offsets is {n}, expected 1 to {NESF_MAX_SPECIES_OFFSETS}"
             )));
         }
+        let species_vote = match self.species_vote {
+            NESF_SPECIES_VOTE_MAJORITY => SpeciesVote::Majority,
+            NESF_SPECIES_VOTE_PROBABILITY => SpeciesVote::Probability,
+            other => {
+                return Err(CapiError::invalid(format!(
+                    "options->species_vote is {other}, expected NESF_SPECIES_VOTE_MAJORITY \
+                     ({NESF_SPECIES_VOTE_MAJORITY}) or NESF_SPECIES_VOTE_PROBABILITY \
+                     ({NESF_SPECIES_VOTE_PROBABILITY})"
+                )))
+            }
+        };
         let options = DecodeOptions {
+            species_vote,
             grid_step: self.grid_step,
             steps: self.steps,
             max_last_step: self.max_last_step,

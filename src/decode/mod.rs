@@ -12,6 +12,7 @@ pub mod species;
 use rayon::prelude::*;
 
 pub use options::DecodeOptions;
+pub use species::SpeciesVote;
 
 use crate::crystal::{Lattice, LatticeParameters, Structure, Vec3};
 use crate::error::{Error, Result};
@@ -192,7 +193,11 @@ fn decode_batch(
             particles: Vec::with_capacity(atoms.len()),
         };
         for atom in atoms {
-            let (class, confidence) = species::vote(&logits[offset..offset + per_atom], classes);
+            let (class, confidence) = species::choose(
+                options.species_vote,
+                &logits[offset..offset + per_atom],
+                classes,
+            );
             offset += per_atom;
             let z = field.vocabulary().atomic_number(class).ok_or_else(|| {
                 Error::Field(format!("species class {class} outside the vocabulary"))

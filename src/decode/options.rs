@@ -4,6 +4,7 @@
 //! ICSG3D (`scripts/decode-settings.sh`, `benches/decode_speed.rs`);
 //! [`DecodeOptions::exact`] turns them off and is the reference decoder exactly.
 
+use crate::decode::species::SpeciesVote;
 use crate::error::{Error, Result};
 
 /// Every setting of the decoder. `DecodeOptions::default()` is the paper's configuration with
@@ -25,6 +26,8 @@ pub struct DecodeOptions {
     /// Offsets (Å) along each axis of the species-vote grid around every detected atom.
     /// Default -0.3, -0.2, ..., 0.2 (6 per axis, 216 points).
     pub species_offsets: Vec<f64>,
+    /// How the species-vote points choose an atom's species. Default majority (the reference).
+    pub species_vote: SpeciesVote,
     /// Structures whose particles go to the field in one call. Default 32.
     pub batch_size: usize,
     /// Fast flow: a particle whose move is shorter than this (Å) is retired — it stays where it
@@ -49,6 +52,7 @@ impl Default for DecodeOptions {
             nms_radius: 0.5,
             min_particles: 10,
             species_offsets: vec![-0.3, -0.2, -0.1, 0.0, 0.1, 0.2],
+            species_vote: SpeciesVote::Majority,
             batch_size: 32,
             retire_below: 3e-3,
             merge_below: 0.03,

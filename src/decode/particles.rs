@@ -240,8 +240,11 @@ mod tests {
         assert_eq!(a.evaluations, 2 * grid.len() * exact.steps);
         let mut work = Vec::new();
         for merge_below in [0.0, 0.03] {
+            // this field halves the distance per move, so a particle retired at a move of
+            // 1e-3 Å is 1e-3 Å from where the exact flow ends
             let fast = DecodeOptions {
                 merge_below,
+                retire_below: 1e-3,
                 ..DecodeOptions::default()
             };
             let b = flow(&field, &items, &grid, &fast).unwrap();

@@ -179,6 +179,7 @@ static void check_options(const nesf_model_t *model) {
     EXPECT(fabs(paper.species_offsets[0] + 0.3) < 1e-12);
     EXPECT(fabs(paper.species_offsets[5] - 0.2) < 1e-12);
     EXPECT(paper.retire_below == 0.003 && paper.merge_below == 0.03 && paper.drop_outside == 0.0);
+    EXPECT(paper.species_vote == NESF_SPECIES_VOTE_MAJORITY);
     check_older_header(model, &paper);
     /* the test model was made with the paper's defaults */
     nesf_decode_options_t mine;

@@ -62,6 +62,7 @@ contains
         call check(paper%steps == 64 .and. paper%n_species_offsets == 6, 'paper options')
         call check(abs(paper%species_offsets(1) + 0.3d0) < 1d-12, 'paper offsets')
         call check(paper%retire_below > 0, 'fast flow by default')
+        call check(paper%species_vote == NESF_SPECIES_VOTE_MAJORITY, 'majority vote')
         call nesf_decode_options_exact(paper)
         call check(paper%retire_below == 0 .and. paper%merge_below == 0 .and. &
                    paper%drop_outside == 0, 'exact options')

@@ -230,6 +230,12 @@ static void decoding(const nesf_model_t *model) {
     bad.struct_size = 8;
     FAILS(nesf_model_decode(model, latents, 2, 192, &bad, &out), INVALID, "struct_size is 8");
     bad = o;
+    bad.species_vote = 7;
+    FAILS(nesf_model_decode(model, latents, 2, 192, &bad, &out), INVALID, "species_vote is 7");
+    bad = o;
+    bad.merge_below = -1.0;
+    FAILS(nesf_model_decode(model, latents, 2, 192, &bad, &out), INVALID, "merge_below");
+    bad = o;
     bad.grid_step = NAN;
     FAILS(nesf_model_decode(model, latents, 2, 192, &bad, &out), INVALID, "grid_step");
     bad = o;

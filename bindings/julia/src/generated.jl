@@ -29,6 +29,20 @@ Run the networks on an NVIDIA GPU through CUDA (needs a GPU build of ONNX Runtim
 const NESF_PROVIDER_CUDA = 1
 
 """
+    NESF_SPECIES_VOTE_MAJORITY
+
+Species vote: the majority of the points' argmax classes (the paper's).
+"""
+const NESF_SPECIES_VOTE_MAJORITY = 0
+
+"""
+    NESF_SPECIES_VOTE_PROBABILITY
+
+Species vote: the class of the largest summed probability.
+"""
+const NESF_SPECIES_VOTE_PROBABILITY = 1
+
+"""
     NESF_MAX_SPECIES_OFFSETS
 
 The most species-vote offsets `nesf_decode_options_t` holds.
@@ -176,6 +190,10 @@ struct nesf_decode_options_t
     merge_below::Cdouble
     # Fast flow: drop a particle once it is farther than this (Å) outside the model's box; 0 never does (the paper's decoder). Default 0.
     drop_outside::Cdouble
+    # `NESF_SPECIES_VOTE_MAJORITY` (the paper's, default) or `NESF_SPECIES_VOTE_PROBABILITY`. Appended to the first layout, as `retire_below`.
+    species_vote::Int32
+    # Always 0 (written by the library, ignored when read): makes the struct free of padding bytes, so that two option structs compare equal with `memcmp`.
+    reserved::Int32
 end
 
 """

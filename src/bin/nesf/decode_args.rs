@@ -1,6 +1,7 @@
 //! Command-line settings of the decoder, shared by every command that decodes.
 
 use clap::Args;
+use nesf::decode::SpeciesVote;
 use nesf::DecodeOptions;
 
 /// Decoder settings; each defaults to the model's setting (the reference configuration with
@@ -25,6 +26,10 @@ pub struct DecodeArgs {
     /// Structures per field call [default: 32]
     #[arg(long)]
     batch_size: Option<usize>,
+    /// Species vote: majority of the points' argmax (the reference) or the largest summed
+    /// probability [default: majority]
+    #[arg(long, value_enum)]
+    species_vote: Option<Vote>,
     /// Retire a particle once its move is shorter than this (Å); 0: never [default: 0.003]
     #[arg(long)]
     retire_below: Option<f64>,
@@ -41,6 +46,24 @@ pub struct DecodeArgs {
     exact: bool,
 }
 
+/// `--species-vote` values.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum Vote {
+    /// The majority of the points' argmax classes.
+    Majority,
+    /// The largest summed probability.
+    Probability,
+}
+
+impl From<Vote> for SpeciesVote {
+    fn from(v: Vote) -> Self {
+        match v {
+            Vote::Majority => SpeciesVote::Majority,
+            Vote::Probability => SpeciesVote::Probability,
+        }
+    }
+}
+
 impl DecodeArgs {
     /// The decoder options: `defaults` (the model's, else the reference's) overridden by the
     /// flags given.
@@ -54,6 +77,7 @@ impl DecodeArgs {
             min_particles: self.min_particles.unwrap_or(d.min_particles),
             batch_size: self.batch_size.unwrap_or(d.batch_size),
             species_offsets: d.species_offsets,
+            species_vote: self.species_vote.map_or(d.species_vote, SpeciesVote::from),
             retire_below: self.retire_below.unwrap_or(d.retire_below),
             merge_below: self.merge_below.unwrap_or(d.merge_below),
             drop_outside: self.drop_outside.unwrap_or(d.drop_outside),

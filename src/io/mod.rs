@@ -3,6 +3,7 @@
 //! The format is chosen from the file name: `.cif`; `.xyz` / `.extxyz`; `POSCAR*`, `CONTCAR*`
 //! or `.vasp` / `.poscar`.
 
+pub mod atomic;
 pub mod cif;
 pub mod extxyz;
 pub mod poscar;
@@ -97,11 +98,12 @@ pub fn read(path: impl AsRef<Path>) -> Result<Vec<Structure>> {
     Ok(structures)
 }
 
-/// Writes structures to a file, choosing the format from its name.
+/// Writes structures to a file, choosing the format from its name. The file is replaced
+/// atomically: on any error the previous file (or none) stays under the name.
 pub fn write(path: impl AsRef<Path>, structures: &[Structure]) -> Result<()> {
     let path = path.as_ref();
     let text = to_string(structures, Format::from_path(path)?)?;
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    atomic::write(path, text.as_bytes())
 }
 
 /// Parses a floating-point number as crystallographic files write it: plain, with a standard

@@ -347,19 +347,19 @@ impl Bundle {
             .map_err(|e| Error::Model(format!("cannot finish the bundle archive: {e}")))
     }
 
-    /// Writes the bundle as one file.
+    /// Writes the bundle as one file, atomically (on error the previous file stays).
     pub fn write_file(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_bytes()?).map_err(|e| Error::io(path, e))
+        crate::io::atomic::write(path, &self.to_bytes()?)
     }
 
-    /// Writes the bundle as a folder (created if needed).
+    /// Writes the bundle as a folder (created if needed), each file atomically.
     pub fn write_dir(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         for (name, data) in self.files()? {
             let file = path.join(&name);
-            std::fs::write(&file, data).map_err(|e| Error::io(&file, e))?;
+            crate::io::atomic::write(&file, &data)?;
         }
         Ok(())
     }

@@ -1,0 +1,46 @@
+//! Atomic file writes: the bytes go to a temporary file in the target's folder, are flushed to
+//! disk, and the file is renamed over the target only when complete. An error, a full disk or a
+//! killed process therefore leaves the previous file (or none) under the final name, never a
+//! partial one, and the temporary file is removed on error.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to `path` atomically (see the module documentation).
+pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".nesf-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(path, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    file.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    file.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_file_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write(&path, b"first").unwrap();
+        write(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+        // a folder that does not exist: an error naming the file, nothing written
+        let missing = dir.path().join("no/such/dir/out.txt");
+        let e = write(&missing, b"x").unwrap_err().to_string();
+        assert!(e.contains("out.txt"), "{e}");
+    }
+}

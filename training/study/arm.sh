@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The recipe study (training/runs/lcs6/TRAINING.md, "Recipe study"): each arm is a new run that
-# starts from the weights of $NESF_STUDY_BASE (default training/runs/lcs6/checkpoint.pt),
+# starts from the weights of $NESF_STUDY_BASE (default training/runs/lcs6/checkpoint.pt, which
+# is no longer tracked: `git show 2433c24:training/runs/lcs6/checkpoint.pt > base.pt` restores
+# the one the 2026-12-02 study used),
 # trains on one thread for BUDGET minutes of wall-clock time (default 15) with a cosine
 # schedule whose epoch count is fitted to the budget from the time of the arm's first epoch,
 # then exports its latest weights and scores them by decoding the first 64 lcs6-val structures

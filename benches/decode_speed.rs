@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use nesf::decode::PredictedLattice;
+use nesf::model::weights::field_flops_per_point;
 use nesf::model::{Model, ModelOptions, NesfWeights, Provider};
 use nesf::{
     decode, BoundingBox, DecodeOptions, DecodedStructure, Field, Metrics, MetricsAccumulator,
@@ -68,17 +69,10 @@ impl Field for Counting<'_> {
 /// structure). The shipped model has the paper's architecture.
 fn field_flops(vocab: usize) -> (f64, f64) {
     let w = NesfWeights::random(vocab, 192, 0).expect("paper architecture");
-    let flops = |layers: &[nesf::model::Linear]| -> f64 {
-        layers
-            .iter()
-            .enumerate()
-            .map(|(k, l)| {
-                let inputs = if k == 0 { 3 } else { l.in_dim };
-                2.0 * (inputs * l.out_dim) as f64
-            })
-            .sum()
-    };
-    (flops(&w.position_field), flops(&w.species_field))
+    (
+        field_flops_per_point(&w.position_field),
+        field_flops_per_point(&w.species_field),
+    )
 }
 
 /// Peak resident memory (VmHWM, MiB) since the last reset.

@@ -11,7 +11,7 @@ use std::time::Instant;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use nesf::model::{graphs, runtime, Bundle, Model, ModelOptions, NesfWeights, Provenance};
+use nesf::model::{graphs, runtime, Bundle, Model, ModelOptions, Provenance};
 use nesf::{BoundingBox, DecodeOptions, Vocabulary};
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
@@ -22,19 +22,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Floating-point operations of one position-field evaluation per point (multiply-adds count
-/// two), without the latent's share of the first layer, which is computed once per structure.
-fn position_field_flops(w: &NesfWeights) -> f64 {
-    w.position_field
-        .iter()
-        .enumerate()
-        .map(|(k, l)| {
-            let inputs = if k == 0 { 3 } else { l.in_dim };
-            2.0 * (inputs * l.out_dim) as f64
-        })
-        .sum()
 }
 
 fn main() {
@@ -69,7 +56,7 @@ fn main() {
         .expect("grid")
         .len();
     let latents = model.encode(structures).expect("encode");
-    let flops = position_field_flops(&weights);
+    let flops = nesf::model::weights::field_flops_per_point(&weights.position_field);
     println!(
         "decode/model lcs6-val: {n} structures, {grid} particles each, {} steps, {:.3} MFLOP per point, ORT threads {}",
         decode_options.steps,

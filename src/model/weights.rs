@@ -42,6 +42,20 @@ pub struct Linear {
     pub bias: Vec<f32>,
 }
 
+/// Floating-point operations per query point of a field's `layers` (multiply-adds count two),
+/// without the latent's share of the first layer, which is computed once per structure: the
+/// first layer counts only its 3 point inputs.
+pub fn field_flops_per_point(layers: &[Linear]) -> f64 {
+    layers
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let inputs = if k == 0 { 3 } else { l.in_dim };
+            2.0 * (inputs * l.out_dim) as f64
+        })
+        .sum()
+}
+
 impl Linear {
     /// A layer initialised like PyTorch's default: weights and biases uniform in
     /// `(-1/sqrt(in_dim), 1/sqrt(in_dim))`.

@@ -140,9 +140,10 @@ typedef struct nesf_model_t nesf_model_t;
 
 /**
  * A crystal structure owned by the caller (free it with `nesf_structure_free()`): a lattice,
- * atomic numbers and Cartesian positions, plus the decoder's per-atom confidence when it was
- * decoded. A decoded structure may hold no atom (decoding found none). Immutable: safe to
- * read from many threads at once.
+ * atomic numbers and Cartesian positions, an optional id (a frame's `material_id`, a CIF
+ * block name), plus the decoder's per-atom confidence when it was decoded. A decoded
+ * structure may hold no atom (decoding found none). Safe to read from many threads at once;
+ * only `nesf_structure_set_id()` changes it.
  */
 typedef struct nesf_structure_t nesf_structure_t;
 
@@ -221,6 +222,13 @@ typedef struct nesf_decode_options_t {
    * bytes, so that two option structs compare equal with `memcmp`.
    */
   int32_t reserved;
+  /**
+   * Symmetrised decoding: snap each decoded structure to the space group found at this
+   * position tolerance (Å), lattice and sites refined, atoms the group makes one merged; a
+   * structure with no group found stays as decoded. 0 (default) never symmetrises.
+   * Appended after `reserved`: a caller built against an older header gets 0.
+   */
+  double symprec;
 } nesf_decode_options_t;
 
 /**
@@ -440,6 +448,14 @@ enum nesf_status_t nesf_structure_has_confidence(const struct nesf_structure_t *
                                                  bool *has_confidence);
 
 /**
+ * The structure's id (a frame's `material_id`, a CIF block name; set by
+ * `nesf_structure_set_id()`), or NULL when it has none. `*id` points into the structure: it
+ * stays valid until the structure is freed or its id is set again.
+ */
+enum nesf_status_t nesf_structure_id(const struct nesf_structure_t *structure,
+                                     const char **id);
+
+/**
  * Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
  * `NESF_ERROR_INVALID_STRUCTURE` for a decoded structure whose predicted lattice parameters
  * form no cell (`nesf_structure_lattice_parameters()` still gives them).
@@ -481,6 +497,14 @@ enum nesf_status_t nesf_structure_numbers(const struct nesf_structure_t *structu
 enum nesf_status_t nesf_structure_positions(const struct nesf_structure_t *structure,
                                             double *positions,
                                             size_t positions_len);
+
+/**
+ * Sets the structure's id (UTF-8, NUL-terminated, copied), or removes it with NULL. Written
+ * to files as the extended XYZ `material_id` and the CIF block name. Not while another thread
+ * reads the same structure.
+ */
+enum nesf_status_t nesf_structure_set_id(struct nesf_structure_t *structure,
+                                         const char *id);
 
 /**
  * Number of structures in the list.

@@ -318,3 +318,101 @@ fn model_commands() {
     let o = nesf(&["info", "--model", input.to_str().unwrap()]);
     assert!(!o.status.success());
 }
+
+/// `nesf encode` + `nesf decode` through a .npy file give the structures `nesf autoencode`
+/// gives; bad latent files and sizes are refused by name, before any decoding.
+#[cfg(feature = "default-model")]
+#[test]
+fn encode_and_decode_round_trip_through_a_latent_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let file = data_path("lcs6-val.extxyz");
+    let (z, decoded, auto) = (path("z.npy"), path("decoded.extxyz"), path("auto.extxyz"));
+    let o = nesf(&["encode", &file, "-o", &z, "--limit", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote 5 latent(s) of size 192"),
+        "{}",
+        stderr(&o)
+    );
+    let latents = nesf::io::read_latents(&z).unwrap();
+    assert_eq!((latents.len(), latents.latent_size()), (5, 192));
+    let o = nesf(&["decode", &z, "-o", &decoded]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = nesf(&["autoencode", &file, "--limit", "5", "-o", &auto]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (
+        nesf::io::read(&decoded).unwrap(),
+        nesf::io::read(&auto).unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x.numbers(), y.numbers());
+        assert_eq!(x.positions(), y.positions());
+        assert_eq!(x.lattice(), y.lattice());
+        assert_eq!(x.id(), Some(format!("z-{i}").as_str()));
+    }
+
+    // a latent file of the wrong width, a wrong output name, a non-npy input: named, early
+    let narrow = path("narrow.npy");
+    nesf::io::write_latents(
+        &narrow,
+        &nesf::model::Latents::from_flat(4, vec![0.5; 8]).unwrap(),
+    )
+    .unwrap();
+    let o = nesf(&["decode", &narrow, "-o", &decoded]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("latents of size 4") && stderr(&o).contains("192"),
+        "{}",
+        stderr(&o)
+    );
+    let o = nesf(&["decode", &z, "-o", &path("out.pdb")]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("out.pdb"), "{}", stderr(&o));
+    let o = nesf(&["decode", &file, "-o", &decoded]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a .npy file"), "{}", stderr(&o));
+    let o = nesf(&["encode", &file, "-o", &path("z.txt")]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a .npy file"), "{}", stderr(&o));
+    assert!(!dir.path().join("z.txt").exists());
+    // the earlier output is intact after the refusals
+    assert_eq!(nesf::io::read(&decoded).unwrap(), a);
+}
+
+/// `--symmetrize` snaps decoded structures to their space group; a bad tolerance is refused.
+#[cfg(feature = "default-model")]
+#[test]
+fn symmetrized_decoding_from_the_command_line() {
+    let file = data_path("lcs6-val.extxyz");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sym.extxyz");
+    let o = nesf(&[
+        "autoencode",
+        &file,
+        "--limit",
+        "3",
+        "--symmetrize",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for s in nesf::io::read(&out).unwrap() {
+        // written with 8 decimals: the group found at 0.1 Å holds at 1e-4 Å
+        assert_eq!(s.space_group(1e-4).unwrap(), s.space_group(0.1).unwrap());
+    }
+    let o = nesf(&[
+        "eval",
+        &file,
+        "--limit",
+        "2",
+        "--json",
+        "--symmetrize",
+        "0.2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = nesf(&["eval", &file, "--limit", "2", "--symmetrize=-1"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("symprec"), "{}", stderr(&o));
+}

@@ -214,6 +214,19 @@ public:
         return out;
     }
 
+    /// The id (extended XYZ `material_id`, CIF block name), or "" when it has none.
+    std::string id() const {
+        const char *p = nullptr;
+        detail::check(nesf_structure_id(get(), &p));
+        return p != nullptr ? std::string(p) : std::string();
+    }
+
+    /// Sets the id ("" removes it); kept when the structure is written to a file.
+    Structure &set_id(const std::string &id) {
+        detail::check(nesf_structure_set_id(ptr_.get(), id.empty() ? nullptr : id.c_str()));
+        return *this;
+    }
+
     /// Whether the structure was decoded (and so has a confidence per atom).
     bool has_confidence() const {
         bool has = false;

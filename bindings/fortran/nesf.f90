@@ -72,6 +72,9 @@ module nesf
         integer(c_int32_t) :: species_vote
         !> Always 0 (no padding bytes in the struct).
         integer(c_int32_t) :: reserved
+        !> Symmetrised decoding: snap each structure to the space group found at this
+        !> tolerance (Angstrom); 0 (default): off.
+        real(c_double) :: symprec
     end type nesf_decode_options
 
     !> A loaded model (free it with nesf_model_free).
@@ -91,6 +94,8 @@ module nesf
         real(c_double), allocatable :: positions(:, :)
         integer(c_int32_t), allocatable :: numbers(:)
         real(c_float), allocatable :: confidence(:)
+        !> The id (extended XYZ material_id, CIF block name); unallocated when it has none.
+        character(len=:), allocatable :: id
     end type nesf_structure
 
     public :: nesf_version, nesf_last_error, nesf_runtime_load
@@ -282,6 +287,20 @@ module nesf
             integer(c_size_t), value :: numbers_len
             integer(c_int) :: s
         end function c_structure_numbers
+
+        function c_structure_id(structure, id) bind(C, name="nesf_structure_id") result(s)
+            import :: c_ptr, c_int
+            type(c_ptr), value :: structure
+            type(c_ptr), intent(out) :: id
+            integer(c_int) :: s
+        end function c_structure_id
+
+        function c_structure_set_id(structure, id) bind(C, name="nesf_structure_set_id") result(s)
+            import :: c_ptr, c_int, c_char
+            type(c_ptr), value :: structure
+            character(kind=c_char), intent(in) :: id(*)
+            integer(c_int) :: s
+        end function c_structure_set_id
 
         function c_structure_has_confidence(structure, has) &
                 bind(C, name="nesf_structure_has_confidence") result(s)
@@ -626,6 +645,10 @@ contains
                                            structures(i)%numbers, n, one)
                 end if
             end if
+            if (code == NESF_SUCCESS .and. allocated(structures(i)%id)) then
+                code = c_structure_set_id(one, structures(i)%id//c_null_char)
+                if (code /= NESF_SUCCESS) call c_structure_free(one)
+            end if
             if (code == NESF_SUCCESS) then
                 code = c_structures_push(list, one)
                 call c_structure_free(one)
@@ -644,7 +667,7 @@ contains
         type(nesf_structure), allocatable, intent(out) :: structures(:)
         integer(c_int) :: code
         integer(c_size_t) :: count, i, n
-        type(c_ptr) :: one
+        type(c_ptr) :: one, id
         logical(c_bool) :: has
         code = c_structures_count(list, count)
         if (code /= NESF_SUCCESS) return
@@ -675,6 +698,8 @@ contains
                 allocate (structures(i)%confidence(n))
                 code = c_structure_confidence(one, structures(i)%confidence, n)
             end if
+            if (code == NESF_SUCCESS) code = c_structure_id(one, id)
+            if (code == NESF_SUCCESS .and. c_associated(id)) structures(i)%id = from_c_string(id)
             call c_structure_free(one)
             if (code /= NESF_SUCCESS) return
         end do

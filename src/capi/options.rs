@@ -81,17 +81,32 @@ pub struct nesf_decode_options_t {
     /// Always 0 (written by the library, ignored when read): makes the struct free of padding
     /// bytes, so that two option structs compare equal with `memcmp`.
     pub reserved: i32,
+    /// Symmetrised decoding: snap each decoded structure to the space group found at this
+    /// position tolerance (Å), lattice and sites refined, atoms the group makes one merged; a
+    /// structure with no group found stays as decoded. 0 (default) never symmetrises.
+    /// Appended after `reserved`: a caller built against an older header gets 0.
+    pub symprec: f64,
 }
 
-fn size_error(name: &str, type_name: &str, got: usize, oldest: usize, want: usize) -> CapiError {
+fn size_error(name: &str, type_name: &str, got: usize, layouts: &[usize]) -> CapiError {
+    let want = layouts.last().copied().unwrap_or(0);
+    let older: Vec<String> = layouts[..layouts.len().saturating_sub(1)]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     CapiError::invalid(format!(
         "{name}->struct_size is {got}, but this library's {type_name} has size {want} (and \
-         accepts the older sizes down to {oldest}): set struct_size = sizeof({type_name})"
+         accepts the older layouts' sizes {}): set struct_size = sizeof({type_name})",
+        if older.is_empty() {
+            "none".to_string()
+        } else {
+            older.join(", ")
+        }
     ))
 }
 
-/// The caller's `struct_size` (the first field), checked to lie between the oldest released
-/// layout's size `oldest` and this library's.
+/// The caller's `struct_size` (the first field), checked to be the size of one of the
+/// `layouts` (every released layout's size, oldest first; the last is this library's).
 ///
 /// # Safety
 /// `ptr` is NULL or points to a readable `size_t`.
@@ -99,13 +114,13 @@ unsafe fn caller_size<T>(
     ptr: *const T,
     name: &str,
     type_name: &str,
-    oldest: usize,
+    layouts: &[usize],
 ) -> CResult<usize> {
     // SAFETY: forwarded contract; only the leading size_t is read.
     let size = unsafe { *reference(ptr.cast::<usize>(), name)? };
-    let want = std::mem::size_of::<T>();
-    if size < oldest || size > want {
-        return Err(size_error(name, type_name, size, oldest, want));
+    debug_assert_eq!(layouts.last(), Some(&std::mem::size_of::<T>()));
+    if !layouts.contains(&size) {
+        return Err(size_error(name, type_name, size, layouts));
     }
     Ok(size)
 }
@@ -120,15 +135,15 @@ unsafe fn read_sized<T: Copy>(
     ptr: *const T,
     name: &str,
     type_name: &str,
-    oldest: usize,
+    layouts: &[usize],
     defaults: T,
 ) -> CResult<T> {
     // SAFETY: forwarded contract.
-    let size = unsafe { caller_size(ptr, name, type_name, oldest)? };
+    let size = unsafe { caller_size(ptr, name, type_name, layouts)? };
     let mut value = defaults;
     // SAFETY: the caller says `size` bytes are readable; `value` is a whole T and
-    // size <= size_of::<T>(); the regions are distinct. Fields end on the boundaries of a
-    // released layout, so every field copied is whole.
+    // size <= size_of::<T>(); the regions are distinct. `size` is a released layout's size,
+    // so every field copied is whole.
     unsafe {
         std::ptr::copy_nonoverlapping(
             ptr.cast::<u8>(),
@@ -149,11 +164,11 @@ unsafe fn write_sized<T>(
     ptr: *mut T,
     name: &str,
     type_name: &str,
-    oldest: usize,
+    layouts: &[usize],
     value: T,
 ) -> CResult {
     // SAFETY: forwarded contract.
-    let size = unsafe { caller_size(ptr.cast_const(), name, type_name, oldest)? };
+    let size = unsafe { caller_size(ptr.cast_const(), name, type_name, layouts)? };
     let skip = std::mem::size_of::<usize>();
     // SAFETY: `caller_size` read through the pointer, so it is non-NULL and aligned (every
     // options struct has the alignment of its leading size_t); bytes skip..size are the
@@ -170,10 +185,16 @@ unsafe fn write_sized<T>(
     Ok(())
 }
 
-/// Size of the first released `nesf_model_options_t` (nothing appended since).
-const MODEL_OPTIONS_OLDEST: usize = std::mem::size_of::<nesf_model_options_t>();
-/// Size of the first released `nesf_decode_options_t` (0.1: up to `species_offsets`).
-const DECODE_OPTIONS_OLDEST: usize = std::mem::offset_of!(nesf_decode_options_t, retire_below);
+/// Sizes of every released `nesf_model_options_t` layout (nothing appended yet).
+const MODEL_OPTIONS_LAYOUTS: [usize; 1] = [std::mem::size_of::<nesf_model_options_t>()];
+/// Sizes of every released `nesf_decode_options_t` layout, oldest first: the first (up to
+/// `species_offsets`), then with the fast flow and species vote (up to `reserved`), then with
+/// `symprec`.
+const DECODE_OPTIONS_LAYOUTS: [usize; 3] = [
+    std::mem::offset_of!(nesf_decode_options_t, retire_below),
+    std::mem::offset_of!(nesf_decode_options_t, symprec),
+    std::mem::size_of::<nesf_decode_options_t>(),
+];
 
 impl nesf_model_options_t {
     fn from_options(o: &ModelOptions) -> Self {
@@ -234,7 +255,7 @@ pub(crate) unsafe fn model_options(ptr: *const nesf_model_options_t) -> CResult<
             ptr,
             "options",
             "nesf_model_options_t",
-            MODEL_OPTIONS_OLDEST,
+            &MODEL_OPTIONS_LAYOUTS,
             defaults,
         )
     }?
@@ -270,6 +291,7 @@ impl nesf_decode_options_t {
                 SpeciesVote::Probability => NESF_SPECIES_VOTE_PROBABILITY,
             },
             reserved: 0,
+            symprec: o.symprec,
         })
     }
 
@@ -303,6 +325,7 @@ impl nesf_decode_options_t {
             retire_below: self.retire_below,
             merge_below: self.merge_below,
             drop_outside: self.drop_outside,
+            symprec: self.symprec,
         };
         options.validate()?;
         Ok(options)
@@ -327,7 +350,7 @@ pub(crate) unsafe fn decode_options(
             ptr,
             "options",
             "nesf_decode_options_t",
-            DECODE_OPTIONS_OLDEST,
+            &DECODE_OPTIONS_LAYOUTS,
             defaults,
         )
     }?
@@ -349,7 +372,7 @@ pub(crate) unsafe fn write_decode_options(
             ptr,
             "options",
             "nesf_decode_options_t",
-            DECODE_OPTIONS_OLDEST,
+            &DECODE_OPTIONS_LAYOUTS,
             value,
         )
     }
@@ -369,7 +392,7 @@ pub unsafe extern "C" fn nesf_model_options_init(
                 options,
                 "options",
                 "nesf_model_options_t",
-                MODEL_OPTIONS_OLDEST,
+                &MODEL_OPTIONS_LAYOUTS,
                 value,
             )
         }

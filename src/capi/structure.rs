@@ -4,22 +4,33 @@
 use crate::crystal::{Lattice, Structure, Vec3};
 use crate::decode::{DecodedStructure, PredictedLattice};
 
+use std::ffi::{c_char, CStr, CString};
+
 use super::status::nesf_status_t;
 use super::status::{
-    checked_product, fill, guard, guard_value, input_slice, output_slice, reference, reference_mut,
-    write_out, CResult, CapiError,
+    checked_product, fill, guard, guard_value, input_slice, output_slice, owned_c_string,
+    reference, reference_mut, write_out, CResult, CapiError,
 };
 
 /// A crystal structure owned by the caller (free it with `nesf_structure_free()`): a lattice,
-/// atomic numbers and Cartesian positions, plus the decoder's per-atom confidence when it was
-/// decoded. A decoded structure may hold no atom (decoding found none). Immutable: safe to
-/// read from many threads at once.
+/// atomic numbers and Cartesian positions, an optional id (a frame's `material_id`, a CIF
+/// block name), plus the decoder's per-atom confidence when it was decoded. A decoded
+/// structure may hold no atom (decoding found none). Safe to read from many threads at once;
+/// only `nesf_structure_set_id()` changes it.
 #[derive(Debug, Clone)]
 pub struct nesf_structure_t {
-    lattice: PredictedLattice,
-    numbers: Vec<u8>,
-    positions: Vec<Vec3>,
-    confidence: Option<Vec<f32>>,
+    kind: Kind,
+    /// The id as C reads it (the Rust value's id, NUL-terminated).
+    id: Option<CString>,
+}
+
+/// What a structure handle wraps: the library's own types.
+#[derive(Debug, Clone)]
+enum Kind {
+    /// A validated structure (made by the caller or read from a file); it holds the id.
+    Structure(Structure),
+    /// A decoder result (may hold no atom or no cell); the id lives beside it.
+    Decoded(DecodedStructure),
 }
 
 /// An ordered list of structures owned by the caller (free it with `nesf_structures_free()`).
@@ -32,30 +43,66 @@ pub struct nesf_structures_t {
 impl nesf_structure_t {
     pub(crate) fn from_structure(s: &Structure) -> Self {
         nesf_structure_t {
-            lattice: PredictedLattice::exact(*s.lattice()),
-            numbers: s.numbers().to_vec(),
-            positions: s.positions().to_vec(),
-            confidence: None,
+            id: s.id().map(owned_c_string),
+            kind: Kind::Structure(s.clone()),
         }
     }
 
     pub(crate) fn from_decoded(d: DecodedStructure) -> Self {
         nesf_structure_t {
-            lattice: d.lattice,
-            numbers: d.numbers,
-            positions: d.positions,
-            confidence: Some(d.confidence),
+            kind: Kind::Decoded(d),
+            id: None,
         }
     }
 
-    /// The structure as the library's validated type; fails for a structure without atoms or
-    /// whose predicted lattice forms no cell.
+    fn numbers(&self) -> &[u8] {
+        match &self.kind {
+            Kind::Structure(s) => s.numbers(),
+            Kind::Decoded(d) => &d.numbers,
+        }
+    }
+
+    fn positions(&self) -> &[Vec3] {
+        match &self.kind {
+            Kind::Structure(s) => s.positions(),
+            Kind::Decoded(d) => &d.positions,
+        }
+    }
+
+    fn confidence(&self) -> Option<&[f32]> {
+        match &self.kind {
+            Kind::Structure(_) => None,
+            Kind::Decoded(d) => Some(&d.confidence),
+        }
+    }
+
+    fn lattice(&self) -> PredictedLattice {
+        match &self.kind {
+            Kind::Structure(s) => PredictedLattice::exact(*s.lattice()),
+            Kind::Decoded(d) => d.lattice,
+        }
+    }
+
+    fn set_id(&mut self, id: Option<String>) {
+        self.id = id.as_deref().map(owned_c_string);
+        if let Kind::Structure(s) = &mut self.kind {
+            s.set_id(id);
+        }
+    }
+
+    /// The structure as the library's validated type, with its id; fails for a structure
+    /// without atoms or whose predicted lattice forms no cell.
     pub(crate) fn to_structure(&self) -> CResult<Structure> {
-        Ok(Structure::new(
-            *self.lattice.cell()?,
-            self.numbers.clone(),
-            self.positions.clone(),
-        )?)
+        match &self.kind {
+            Kind::Structure(s) => Ok(s.clone()),
+            Kind::Decoded(d) => {
+                let s = d.to_structure()?;
+                Ok(match &self.id {
+                    Some(id) => s.with_id(id.to_string_lossy()),
+                    None => s,
+                })
+            }
+        }
     }
 }
 
@@ -157,7 +204,7 @@ pub unsafe extern "C" fn nesf_structure_atom_count(
     guard("nesf_structure_atom_count", || {
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
-        unsafe { write_out(n_atoms, "n_atoms", s.numbers.len()) }
+        unsafe { write_out(n_atoms, "n_atoms", s.numbers().len()) }
     })
 }
 
@@ -173,7 +220,7 @@ pub unsafe extern "C" fn nesf_structure_lattice(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(lattice, 9, "lattice") }?;
-        out.copy_from_slice(s.lattice.cell()?.matrix().as_flattened());
+        out.copy_from_slice(s.lattice().cell()?.matrix().as_flattened());
         Ok(())
     })
 }
@@ -191,7 +238,7 @@ pub unsafe extern "C" fn nesf_structure_lattice_parameters(
         let s = unsafe { reference(structure, "structure") }?;
         let lengths = unsafe { output_slice(lengths, 3, "lengths") }?;
         let angles = unsafe { output_slice(angles, 3, "angles") }?;
-        let p = s.lattice.parameters;
+        let p = s.lattice().parameters;
         lengths.copy_from_slice(&p.lengths());
         angles.copy_from_slice(&p.angles());
         Ok(())
@@ -210,7 +257,11 @@ pub unsafe extern "C" fn nesf_structure_positions(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(positions, positions_len, "positions") }?;
-        fill("positions", out, s.positions.as_flattened().iter().copied())
+        fill(
+            "positions",
+            out,
+            s.positions().as_flattened().iter().copied(),
+        )
     })
 }
 
@@ -227,8 +278,13 @@ pub unsafe extern "C" fn nesf_structure_fractional_positions(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(positions, positions_len, "positions") }?;
-        let cell = s.lattice.cell()?;
-        let fractional: Vec<Vec3> = s.positions.iter().map(|&p| cell.to_fractional(p)).collect();
+        let lattice = s.lattice();
+        let cell = lattice.cell()?;
+        let fractional: Vec<Vec3> = s
+            .positions()
+            .iter()
+            .map(|&p| cell.to_fractional(p))
+            .collect();
         fill("positions", out, fractional.as_flattened().iter().copied())
     })
 }
@@ -244,7 +300,49 @@ pub unsafe extern "C" fn nesf_structure_numbers(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(numbers, numbers_len, "numbers") }?;
-        fill("numbers", out, s.numbers.iter().map(|&z| i32::from(z)))
+        fill("numbers", out, s.numbers().iter().map(|&z| i32::from(z)))
+    })
+}
+
+/// The structure's id (a frame's `material_id`, a CIF block name; set by
+/// `nesf_structure_set_id()`), or NULL when it has none. `*id` points into the structure: it
+/// stays valid until the structure is freed or its id is set again.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_id(
+    structure: *const nesf_structure_t,
+    id: *mut *const c_char,
+) -> nesf_status_t {
+    guard("nesf_structure_id", || {
+        // SAFETY (all blocks): the caller's contract; the helpers check NULL.
+        unsafe { write_out(id, "id", std::ptr::null()) }?;
+        let s = unsafe { reference(structure, "structure") }?;
+        let p = s.id.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+        unsafe { write_out(id, "id", p) }
+    })
+}
+
+/// Sets the structure's id (UTF-8, NUL-terminated, copied), or removes it with NULL. Written
+/// to files as the extended XYZ `material_id` and the CIF block name. Not while another thread
+/// reads the same structure.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_set_id(
+    structure: *mut nesf_structure_t,
+    id: *const c_char,
+) -> nesf_status_t {
+    guard("nesf_structure_set_id", || {
+        // SAFETY (all blocks): the caller's contract; the helpers check NULL.
+        let s = unsafe { reference_mut(structure, "structure") }?;
+        let id = if id.is_null() {
+            None
+        } else {
+            // SAFETY: a NUL-terminated string, by the caller's contract.
+            let text = unsafe { CStr::from_ptr(id) }
+                .to_str()
+                .map_err(|_| CapiError::invalid("id is not valid UTF-8"))?;
+            Some(text.to_string())
+        };
+        s.set_id(id);
+        Ok(())
     })
 }
 
@@ -257,7 +355,7 @@ pub unsafe extern "C" fn nesf_structure_has_confidence(
     guard("nesf_structure_has_confidence", || {
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
-        unsafe { write_out(has_confidence, "has_confidence", s.confidence.is_some()) }
+        unsafe { write_out(has_confidence, "has_confidence", s.confidence().is_some()) }
     })
 }
 
@@ -275,7 +373,7 @@ pub unsafe extern "C" fn nesf_structure_confidence(
         // SAFETY: the caller's contract.
         let s = unsafe { reference(structure, "structure") }?;
         let out = unsafe { output_slice(confidence, confidence_len, "confidence") }?;
-        let values = s.confidence.as_ref().ok_or_else(|| {
+        let values = s.confidence().ok_or_else(|| {
             CapiError::invalid(
                 "the structure was not decoded, so it has no confidence \
                  (see nesf_structure_has_confidence)",

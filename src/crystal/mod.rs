@@ -3,8 +3,10 @@
 pub mod elements;
 pub mod lattice;
 pub mod structure;
+pub mod symmetrize;
 pub mod symmetry;
 
 pub use lattice::{Lattice, LatticeParameters, Vec3};
 pub use structure::Structure;
+pub use symmetrize::Symmetrized;
 pub use symmetry::SpaceGroup;

@@ -63,6 +63,11 @@ impl Structure {
         Structure::new(lattice, numbers, positions)
     }
 
+    /// Sets (or, with None, removes) the identifier.
+    pub fn set_id(&mut self, id: Option<String>) {
+        self.id = id;
+    }
+
     /// The same structure with an identifier (a material id, a CIF block name, a file name).
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());

@@ -1,7 +1,8 @@
 //! Space-group identification (through the `moyo` crate): which prototype a structure, for
 //! example a decoded one, has at a given position tolerance.
 
-use moyo::base::{Cell, Lattice as MoyoLattice};
+use moyo::base::{AngleTolerance, Cell, Lattice as MoyoLattice};
+use moyo::data::Setting;
 use moyo::MoyoDataset;
 use nalgebra::{Matrix3, Vector3};
 
@@ -30,6 +31,14 @@ impl std::fmt::Display for SpaceGroup {
 impl Structure {
     /// The space group of the structure, atoms matching within `symprec` Å.
     pub fn space_group(&self, symprec: f64) -> Result<SpaceGroup> {
+        let dataset = self.symmetry_dataset(symprec, true)?;
+        space_group_of(&dataset)
+    }
+
+    /// moyo's symmetry dataset of the structure at `symprec` Å. With `rotate_basis` false the
+    /// refined cells keep the structure's Cartesian orientation. A panic inside moyo comes back
+    /// as an error.
+    pub(crate) fn symmetry_dataset(&self, symprec: f64, rotate_basis: bool) -> Result<MoyoDataset> {
         if !(symprec.is_finite() && symprec > 0.0) {
             return Err(Error::InvalidArgument(format!(
                 "symprec must be a positive number of Å, got {symprec}"
@@ -44,19 +53,37 @@ impl Structure {
             .collect();
         let numbers = self.numbers().iter().map(|&z| i32::from(z)).collect();
         let cell = Cell::new(lattice, positions, numbers);
-        let dataset = MoyoDataset::with_default(&cell, symprec).map_err(|e| {
-            Error::Symmetry(format!("no space group found at symprec {symprec} Å: {e}"))
+        let found = std::panic::catch_unwind(|| {
+            MoyoDataset::new(
+                &cell,
+                symprec,
+                AngleTolerance::Default,
+                Setting::default(),
+                rotate_basis,
+            )
+        })
+        .map_err(|_| {
+            Error::Symmetry(format!(
+                "the symmetry search failed inside moyo at symprec {symprec} Å"
+            ))
         })?;
-        Ok(SpaceGroup {
-            number: u8::try_from(dataset.number).map_err(|_| {
-                Error::Symmetry(format!(
-                    "space-group number {} out of range",
-                    dataset.number
-                ))
-            })?,
-            symbol: dataset.hm_symbol.split_whitespace().collect(),
+        found.map_err(|e| {
+            Error::Symmetry(format!("no space group found at symprec {symprec} Å: {e}"))
         })
     }
+}
+
+/// The space group a moyo dataset names.
+pub(crate) fn space_group_of(dataset: &MoyoDataset) -> Result<SpaceGroup> {
+    Ok(SpaceGroup {
+        number: u8::try_from(dataset.number).map_err(|_| {
+            Error::Symmetry(format!(
+                "space-group number {} out of range",
+                dataset.number
+            ))
+        })?,
+        symbol: dataset.hm_symbol.split_whitespace().collect(),
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 pub use options::DecodeOptions;
 pub use species::SpeciesVote;
 
-use crate::crystal::{Lattice, LatticeParameters, Structure, Vec3};
+use crate::crystal::{Lattice, LatticeParameters, SpaceGroup, Structure, Vec3};
 use crate::error::{Error, Result};
 use crate::field::{Field, Query};
 
@@ -97,6 +97,50 @@ impl DecodedStructure {
             self.numbers.clone(),
             self.positions.clone(),
         )
+    }
+
+    /// Snaps the structure to the space group found at `symprec` Å
+    /// ([`Structure::symmetrized`]): the lattice and positions become the refined ones, a
+    /// merged site keeps the mean confidence and the summed particles of its atoms, and a
+    /// site the group adds takes the mean confidence of its orbit and no particles. Returns
+    /// the group, or None (the structure unchanged) when it has no atom or cell or no group is
+    /// found.
+    pub fn symmetrize(&mut self, symprec: f64) -> Option<SpaceGroup> {
+        let sym = self.to_structure().ok()?.symmetrized(symprec).ok()?;
+        let mean = |atoms: &[usize]| {
+            atoms.iter().map(|&i| self.confidence[i]).sum::<f32>() / atoms.len() as f32
+        };
+        let mut confidence: Vec<f32> = sym
+            .sources
+            .iter()
+            .map(|v| if v.is_empty() { f32::NAN } else { mean(v) })
+            .collect();
+        let orbit_mean = |s: usize| {
+            let orbit: Vec<usize> = (0..sym.sources.len())
+                .filter(|&t| sym.orbits[t] == sym.orbits[s])
+                .flat_map(|t| sym.sources[t].iter().copied())
+                .collect();
+            if orbit.is_empty() {
+                0.0
+            } else {
+                mean(&orbit)
+            }
+        };
+        for (s, c) in confidence.iter_mut().enumerate() {
+            if c.is_nan() {
+                *c = orbit_mean(s);
+            }
+        }
+        self.particles = sym
+            .sources
+            .iter()
+            .map(|v| v.iter().map(|&i| self.particles[i]).sum())
+            .collect();
+        self.confidence = confidence;
+        self.lattice = PredictedLattice::exact(*sym.structure.lattice());
+        self.numbers = sym.structure.numbers().to_vec();
+        self.positions = sym.structure.positions().to_vec();
+        Some(sym.space_group)
     }
 }
 
@@ -208,6 +252,11 @@ fn decode_batch(
             d.particles.push(atom.particles);
         }
         out.push(d);
+    }
+    if options.symprec > 0.0 {
+        out.par_iter_mut().for_each(|d| {
+            d.symmetrize(options.symprec);
+        });
     }
     Ok(out)
 }

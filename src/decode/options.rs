@@ -41,6 +41,11 @@ pub struct DecodeOptions {
     /// Fast flow: a particle farther than this (Å) outside the bounding box is dropped (it
     /// could form no atom inside the decoded cell). 0 never drops (the reference). Default 0.
     pub drop_outside: f64,
+    /// Symmetrised decoding: each decoded structure is snapped to the space group moyo finds
+    /// at this position tolerance (Å) — lattice and sites refined in the decoded cell, atoms
+    /// the group makes one merged ([`crate::Structure::symmetrized`]). A structure with no
+    /// group found (or no atom, or no cell) stays as decoded. 0 never symmetrises. Default 0.
+    pub symprec: f64,
 }
 
 impl Default for DecodeOptions {
@@ -57,6 +62,7 @@ impl Default for DecodeOptions {
             retire_below: 3e-3,
             merge_below: 0.03,
             drop_outside: 0.0,
+            symprec: 0.0,
         }
     }
 }
@@ -108,6 +114,7 @@ impl DecodeOptions {
         non_negative("retire_below", self.retire_below)?;
         non_negative("merge_below", self.merge_below)?;
         non_negative("drop_outside", self.drop_outside)?;
+        non_negative("symprec", self.symprec)?;
         if self.steps == 0 {
             return Err(Error::InvalidArgument(
                 "decode option steps must be at least 1".into(),

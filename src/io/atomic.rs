@@ -6,20 +6,33 @@
 use std::io::Write;
 use std::path::Path;
 
+use tempfile::NamedTempFile;
+
 use crate::error::{Error, Result};
 
 /// Writes `bytes` to `path` atomically (see the module documentation).
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = create(path)?;
+    file.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    persist(file, path)
+}
+
+/// A temporary file in `path`'s folder, to be filled and then [`persist`]ed as `path`; it is
+/// removed if dropped before.
+pub fn create(path: &Path) -> Result<NamedTempFile> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut file = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".nesf-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(path, e))?;
-    file.write_all(bytes).map_err(|e| Error::io(path, e))?;
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Flushes a complete temporary file from [`create`] to disk and renames it over `path`.
+pub fn persist(file: NamedTempFile, path: &Path) -> Result<()> {
     file.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     file.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())

@@ -6,7 +6,12 @@
 pub mod atomic;
 pub mod cif;
 pub mod extxyz;
+pub mod npy;
 pub mod poscar;
+pub mod writer;
+
+pub use npy::{read_latents, write_latents, LatentReader, LatentWriter};
+pub use writer::StructureWriter;
 
 use std::path::Path;
 

@@ -20,7 +20,7 @@ use crate::field::{BoundingBox, Field, Query};
 use crate::vocabulary::Vocabulary;
 
 /// Structures encoded per encoder run.
-const ENCODE_CHUNK: usize = 256;
+pub const ENCODE_CHUNK: usize = 256;
 
 /// A NeSF model ready to run. Immutable after loading and safe to share between threads
 /// (each graph's session is used by one thread at a time).

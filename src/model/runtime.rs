@@ -85,10 +85,10 @@ pub fn load(path: Option<&Path>) -> Result<&'static RuntimeInfo> {
                     .map_err(|e| {
                         Error::Runtime(format!("creating the ONNX Runtime environment: {e}"))
                     })?;
-                let resolved = resolve_loaded_path().unwrap_or(candidate);
+                let resolved = resolve_loaded_path(Some(&candidate)).unwrap_or(candidate);
                 let info = RuntimeInfo {
+                    version: loaded_version(Some(&resolved)).unwrap_or_else(|| "unknown".into()),
                     path: resolved,
-                    version: loaded_version().unwrap_or_else(|| "unknown".into()),
                     discovery,
                     available_providers: available_providers(),
                 };
@@ -202,13 +202,16 @@ fn own_location() -> Option<PathBuf> {
 }
 
 /// The ONNX Runtime entry point `OrtGetApiBase`, found among the loaded libraries.
-fn api_base() -> Option<*const OrtApiBase> {
+/// ONNX Runtime's `OrtApiBase`: found through the global symbol table, else by reopening the
+/// file just loaded (`loaded`) or one of the searched places.
+fn api_base(loaded: Option<&Path>) -> Option<*const OrtApiBase> {
     let sym = CString::new("OrtGetApiBase").ok()?;
     // SAFETY: RTLD_DEFAULT lookup of a symbol of a library that ort loaded with dlopen;
     // libloading loads with RTLD_LOCAL, so fall back to reopening it by its path.
     let mut f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, sym.as_ptr()) };
     if f.is_null() {
-        for (candidate, _) in candidates(None) {
+        let searched = candidates(None).into_iter().map(|(c, _)| c);
+        for candidate in loaded.map(Path::to_path_buf).into_iter().chain(searched) {
             let c = CString::new(candidate.to_string_lossy().as_bytes()).ok()?;
             // SAFETY: RTLD_NOLOAD only returns a handle for an already loaded library.
             let h = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
@@ -236,15 +239,15 @@ struct OrtApiBase {
     get_version_string: unsafe extern "C" fn() -> *const c_char,
 }
 
-fn loaded_version() -> Option<String> {
-    let base = api_base()?;
+fn loaded_version(loaded: Option<&Path>) -> Option<String> {
+    let base = api_base(loaded)?;
     // SAFETY: base points at ONNX Runtime's static OrtApiBase.
     let s = unsafe { ((*base).get_version_string)() };
     (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned())
 }
 
-fn resolve_loaded_path() -> Option<PathBuf> {
-    let base = api_base()?;
+fn resolve_loaded_path(loaded: Option<&Path>) -> Option<PathBuf> {
+    let base = api_base(loaded)?;
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: dladdr only inspects the address.
     if unsafe { libc::dladdr(base as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {

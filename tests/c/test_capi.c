@@ -180,7 +180,18 @@ static void check_options(const nesf_model_t *model) {
     EXPECT(fabs(paper.species_offsets[5] - 0.2) < 1e-12);
     EXPECT(paper.retire_below == 0.003 && paper.merge_below == 0.03 && paper.drop_outside == 0.0);
     EXPECT(paper.species_vote == NESF_SPECIES_VOTE_MAJORITY);
+    EXPECT(paper.symprec == 0.0);
     check_older_header(model, &paper);
+    /* a struct_size that is no released layout's is refused, naming the sizes accepted */
+    nesf_decode_options_t odd = paper;
+    odd.struct_size = sizeof(decode_options_v0_1) + 4;
+    FAILS(nesf_decode_options_init(&odd), NESF_ERROR_INVALID_ARGUMENT, "accepts the older layouts");
+    /* a negative symmetrisation tolerance is refused by name */
+    float z[192] = {0};
+    nesf_structures_t *none = NULL;
+    odd = paper;
+    odd.symprec = -1.0;
+    FAILS(nesf_model_decode(model, z, 1, 192, &odd, &none), NESF_ERROR_INVALID_ARGUMENT, "symprec");
     /* the test model was made with the paper's defaults */
     nesf_decode_options_t mine;
     mine.struct_size = sizeof(mine);
@@ -226,9 +237,22 @@ static void check_structures(const char *data, const char *dir) {
     FAILS(nesf_structure_confidence(first, confidence, 13), NESF_ERROR_INVALID_ARGUMENT,
           "not decoded");
 
+    /* the id read from the file, and none for a structure made from arrays */
+    const char *id = NULL;
+    OK(nesf_structure_id(first, &id));
+    EXPECT(id != NULL && strcmp(id, "mvc-2980") == 0);
+
     /* the same structure rebuilt from the arrays */
     nesf_structure_t *rebuilt = NULL;
     OK(nesf_structure_new(lattice, positions, numbers, 13, &rebuilt));
+    OK(nesf_structure_id(rebuilt, &id));
+    EXPECT(id == NULL);
+    OK(nesf_structure_set_id(rebuilt, "temporary"));
+    OK(nesf_structure_set_id(rebuilt, NULL));
+    OK(nesf_structure_id(rebuilt, &id));
+    EXPECT(id == NULL);
+    OK(nesf_structure_set_id(rebuilt, "my-YBCO"));
+    FAILS(nesf_structure_set_id(rebuilt, "\xff\xfe"), NESF_ERROR_INVALID_ARGUMENT, "UTF-8");
     double again[39];
     int32_t numbers_again[13];
     OK(nesf_structure_positions(rebuilt, again, 39));
@@ -255,6 +279,12 @@ static void check_structures(const char *data, const char *dir) {
         size_t back_n = 0;
         OK(nesf_structure_atom_count(b, &back_n));
         EXPECT(back_n == 13);
+        /* the id survives extended XYZ (material_id) and CIF (block name) */
+        const char *back_id = NULL;
+        OK(nesf_structure_id(b, &back_id));
+        if (k < 2) {
+            EXPECT(back_id != NULL && strcmp(back_id, "my-YBCO") == 0);
+        }
         nesf_structure_free(b);
         nesf_structures_free(back);
     }

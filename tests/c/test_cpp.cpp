@@ -87,6 +87,16 @@ int main(int argc, char **argv) {
         EXPECT(std::fabs(cell[2][2] - 12.990539) < 1e-9);
         const auto fractional = all[0].fractional_positions();
         EXPECT(std::fabs(fractional[0][0] - 0.5) < 1e-9);
+        EXPECT(all[0].id() == "mvc-2980");
+        {
+            // an id set in C++ survives a file
+            std::vector<nesf::Structure> one;
+            one.emplace_back(all[0].lattice(), all[0].positions(), all[0].numbers());
+            EXPECT(one[0].id().empty());
+            one[0].set_id("ybco-cpp");
+            nesf::write_structures(dir + "/id_cpp.extxyz", one);
+            EXPECT(nesf::read_structures(dir + "/id_cpp.extxyz")[0].id() == "ybco-cpp");
+        }
 
         const nesf::Structure salt({{{5.64, 0, 0}, {0, 5.64, 0}, {0, 0, 5.64}}},
                                    {{0, 0, 0}, {2.82, 2.82, 2.82}}, {11, 17});
@@ -124,7 +134,7 @@ int main(int argc, char **argv) {
 
         nesf::DecodeOptions decode = model.decode_options();
         EXPECT(decode.steps == 64 && decode.offsets().size() == 6);
-        EXPECT(decode.retire_below > 0.0);
+        EXPECT(decode.retire_below > 0.0 && decode.symprec == 0.0);
         const nesf::DecodeOptions exact = nesf::DecodeOptions::exact();
         EXPECT(exact.retire_below == 0.0 && exact.merge_below == 0.0 && exact.drop_outside == 0.0);
         EXPECT(exact.steps == 64);
@@ -147,6 +157,16 @@ int main(int argc, char **argv) {
             nesf::write_structures(dir + "/decoded_cpp.cif", keep);
             EXPECT(nesf::read_structures(dir + "/decoded_cpp.cif").size() == keep.size());
         }
+        // symmetrised decoding: the same number of structures, every atom with a confidence
+        nesf::DecodeOptions snapped = decode;
+        snapped.symprec = 0.1;
+        const std::vector<nesf::Structure> sym = model.decode(latents, snapped);
+        EXPECT(sym.size() == 3);
+        for (const auto &s : sym) {
+            EXPECT(s.confidence().size() == s.size());
+        }
+        snapped.symprec = -1;
+        EXPECT_ERROR(model.decode(latents, snapped), NESF_ERROR_INVALID_ARGUMENT, "symprec");
         EXPECT_ERROR(model.decode(std::vector<float>(191)), NESF_ERROR_INVALID_ARGUMENT,
                      "latent vectors of size 192");
         decode.grid_step = -1;

@@ -62,6 +62,7 @@ contains
         call check(paper%steps == 64 .and. paper%n_species_offsets == 6, 'paper options')
         call check(abs(paper%species_offsets(1) + 0.3d0) < 1d-12, 'paper offsets')
         call check(paper%retire_below > 0, 'fast flow by default')
+        call check(paper%symprec == 0, 'no symmetrisation by default')
         call check(paper%species_vote == NESF_SPECIES_VOTE_MAJORITY, 'majority vote')
         call nesf_decode_options_exact(paper)
         call check(paper%retire_below == 0 .and. paper%merge_below == 0 .and. &
@@ -80,16 +81,21 @@ contains
         call check(from_file(1)%has_cell, 'has cell')
         call check(abs(from_file(1)%lengths(1) - 3.857566d0) < 1d-9, 'length a')
         call check(abs(from_file(1)%angles(3) - 90d0) < 1d-6, 'angle gamma')
+        call check(allocated(from_file(1)%id), 'id read')
+        if (allocated(from_file(1)%id)) call check(from_file(1)%id == 'mvc-2980', 'id value')
 
         ! a structure made in Fortran, written and read back
         salt(1)%lattice = reshape([5.64d0, 0d0, 0d0, 0d0, 5.64d0, 0d0, 0d0, 0d0, 5.64d0], [3, 3])
         salt(1)%positions = reshape([0d0, 0d0, 0d0, 2.82d0, 2.82d0, 2.82d0], [3, 2])
         salt(1)%numbers = [11, 17]
+        salt(1)%id = 'rock_salt'
         call nesf_structures_write(trim(dir)//'/salt.cif', salt, status)
         call check(status == NESF_SUCCESS, 'write cif')
         call nesf_structures_read(trim(dir)//'/salt.cif', back, status)
         call check(status == NESF_SUCCESS .and. size(back) == 1, 'read cif')
         call check(all(back(1)%numbers == [11, 17]), 'cif numbers')
+        call check(allocated(back(1)%id), 'cif id')
+        if (allocated(back(1)%id)) call check(back(1)%id == 'rock_salt', 'cif block name')
         call check(maxval(abs(back(1)%positions - salt(1)%positions)) < 1d-6, 'cif positions')
 
         ! garbage: unknown element, wrong shapes, unknown format
@@ -141,6 +147,13 @@ contains
                 kept = kept + 1
             end if
         end do
+        options%symprec = 0.1d0
+        call nesf_model_decode(model, latents, decoded, options, status)
+        call check(status == NESF_SUCCESS .and. size(decoded) == 3, 'symmetrised decode')
+        options%symprec = -1
+        call nesf_model_decode(model, latents, decoded, options, status)
+        call check(index(nesf_last_error(), 'symprec') > 0, 'bad symprec message')
+        options%symprec = 0
         options%steps = 0
         call nesf_model_decode(model, latents, decoded, options, status)
         call check(status == NESF_ERROR_INVALID_ARGUMENT, 'bad options')

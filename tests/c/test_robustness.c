@@ -357,6 +357,11 @@ static void structures(void) {
     FAILS(nesf_structure_numbers(NULL, z, 2), INVALID, "'structure' is NULL");
     FAILS(nesf_structure_numbers(s, NULL, 2), INVALID, "'numbers' is NULL");
     FAILS(nesf_structure_numbers(s, z, 1), NESF_ERROR_BUFFER_TOO_SMALL, "2 are needed");
+    const char *id = "unchanged";
+    FAILS(nesf_structure_id(NULL, &id), INVALID, "'structure' is NULL");
+    EXPECT(id == NULL);
+    FAILS(nesf_structure_id(s, NULL), INVALID, "'id' is NULL");
+    FAILS(nesf_structure_set_id(NULL, "x"), INVALID, "'structure' is NULL");
     FAILS(nesf_structure_has_confidence(NULL, &has), INVALID, "'structure' is NULL");
     FAILS(nesf_structure_has_confidence(s, NULL), INVALID, "'has_confidence' is NULL");
     FAILS(nesf_structure_confidence(NULL, confidence, 2), INVALID, "'structure' is NULL");

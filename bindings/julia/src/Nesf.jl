@@ -254,26 +254,28 @@ function decode_options(model::Union{Nothing,Model}=nothing; exact::Bool=false, 
 end
 
 """
-    Structure(lattice, positions, numbers, confidence=nothing)
+    Structure(lattice, positions, numbers; id=nothing)
 
 A crystal structure held in Julia arrays: `lattice` 3×3 (columns a, b, c, Å), `positions`
-3×n (Cartesian, Å), `numbers` (atomic numbers), and for decoded structures the decoder's
-`confidence` per atom (0 to 1). Decoded structures may hold no atom.
+3×n (Cartesian, Å), `numbers` (atomic numbers), for decoded structures the decoder's
+`confidence` per atom (0 to 1), and its `id` (extended XYZ `material_id`, CIF block name) or
+`nothing`. Decoded structures may hold no atom.
 """
 struct Structure
     lattice::Matrix{Float64}
     positions::Matrix{Float64}
     numbers::Vector{Int32}
     confidence::Union{Nothing,Vector{Float32}}
+    id::Union{Nothing,String}
 end
 
 function Structure(lattice::AbstractMatrix{<:Real}, positions::AbstractMatrix{<:Real},
-                   numbers::AbstractVector{<:Integer})
+                   numbers::AbstractVector{<:Integer}; id::Union{Nothing,AbstractString}=nothing)
     size(lattice) == (3, 3) || throw(ArgumentError("lattice must be 3×3, got $(size(lattice))"))
     size(positions) == (3, length(numbers)) ||
         throw(ArgumentError("positions must be 3×$(length(numbers)), got $(size(positions))"))
     return Structure(Matrix{Float64}(lattice), Matrix{Float64}(positions), Vector{Int32}(numbers),
-                     nothing)
+                     nothing, id === nothing ? nothing : String(id))
 end
 
 Base.length(s::Structure) = length(s.numbers)
@@ -295,7 +297,10 @@ function from_c(ptr::Ptr{nesf_structure_t})
         confidence = Vector{Float32}(undef, n[])
         check(nesf_structure_confidence(ptr, confidence, length(confidence)))
     end
-    return Structure(lattice, positions, numbers, confidence)
+    id = Ref{Ptr{Cchar}}(C_NULL)
+    check(nesf_structure_id(ptr, id))
+    return Structure(lattice, positions, numbers, confidence,
+                     id[] == C_NULL ? nothing : unsafe_string(id[]))
 end
 
 # Runs f(list) with a new C list holding copies of `structures`, freed afterwards.
@@ -309,7 +314,10 @@ function with_c_list(f, structures::AbstractVector{Structure})
                 throw(ArgumentError("positions must be 3×$(length(s.numbers))"))
             one = Ref{Ptr{nesf_structure_t}}(C_NULL)
             check(nesf_structure_new(s.lattice, s.positions, s.numbers, length(s.numbers), one))
-            status = nesf_structures_push(list, one[])
+            status = s.id === nothing ? NESF_SUCCESS : nesf_structure_set_id(one[], s.id)
+            if status == NESF_SUCCESS
+                status = nesf_structures_push(list, one[])
+            end
             nesf_structure_free(one[])
             check(status)
         end

@@ -144,9 +144,10 @@ mutable struct nesf_model_t end
     nesf_structure_t
 
 A crystal structure owned by the caller (free it with `nesf_structure_free()`): a lattice,
-atomic numbers and Cartesian positions, plus the decoder's per-atom confidence when it was
-decoded. A decoded structure may hold no atom (decoding found none). Immutable: safe to
-read from many threads at once.
+atomic numbers and Cartesian positions, an optional id (a frame's `material_id`, a CIF
+block name), plus the decoder's per-atom confidence when it was decoded. A decoded
+structure may hold no atom (decoding found none). Safe to read from many threads at once;
+only `nesf_structure_set_id()` changes it.
 """
 mutable struct nesf_structure_t end
 
@@ -194,6 +195,8 @@ struct nesf_decode_options_t
     species_vote::Int32
     # Always 0 (written by the library, ignored when read): makes the struct free of padding bytes, so that two option structs compare equal with `memcmp`.
     reserved::Int32
+    # Symmetrised decoding: snap each decoded structure to the space group found at this position tolerance (Å), lattice and sites refined, atoms the group makes one merged; a structure with no group found stays as decoded. 0 (default) never symmetrises. Appended after `reserved`: a caller built against an older header gets 0.
+    symprec::Cdouble
 end
 
 """
@@ -450,6 +453,17 @@ function nesf_structure_has_confidence(structure, has_confidence)
 end
 
 """
+    nesf_structure_id(structure, id)
+
+The structure's id (a frame's `material_id`, a CIF block name; set by
+`nesf_structure_set_id()`), or NULL when it has none. `*id` points into the structure: it
+stays valid until the structure is freed or its id is set again.
+"""
+function nesf_structure_id(structure, id)
+    ccall((:nesf_structure_id, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Ptr{Cchar}}), structure, id)
+end
+
+"""
     nesf_structure_lattice(structure, lattice)
 
 Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
@@ -499,6 +513,17 @@ number of doubles it holds (at least 3 x n_atoms, else `NESF_ERROR_BUFFER_TOO_SM
 """
 function nesf_structure_positions(structure, positions, positions_len)
     ccall((:nesf_structure_positions, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}, Csize_t), structure, positions, positions_len)
+end
+
+"""
+    nesf_structure_set_id(structure, id)
+
+Sets the structure's id (UTF-8, NUL-terminated, copied), or removes it with NULL. Written
+to files as the extended XYZ `material_id` and the CIF block name. Not while another thread
+reads the same structure.
+"""
+function nesf_structure_set_id(structure, id)
+    ccall((:nesf_structure_set_id, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cchar}), structure, id)
 end
 
 """

@@ -8,7 +8,7 @@ use nesf::crystal::lattice::distance;
 use nesf::{DecodedStructure, Structure};
 
 use crate::decode_args::DecodeArgs;
-use crate::eval::{evaluate, print_table};
+use crate::eval::{decoded_name, evaluate, print_table};
 use crate::model_args::ModelArgs;
 use crate::progress;
 use crate::symmetry_args::SymmetryArgs;
@@ -55,10 +55,7 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
     let mut failed = Vec::new();
     for (t, b) in structures.iter().zip(built) {
         match b {
-            Ok(s) => written.push(match t.id() {
-                Some(id) => s.with_id(format!("{id}-decoded")),
-                None => s,
-            }),
+            Ok(s) => written.push(decoded_name(t, s)),
             Err(e) => failed.push(format!("{}: {e}", t.id().unwrap_or("?"))),
         }
     }

@@ -4,46 +4,51 @@ use clap::Args;
 use nesf::decode::SpeciesVote;
 use nesf::DecodeOptions;
 
+/// The library's decoder defaults, shown in the help text (a model's bundle may set others).
+static D: std::sync::LazyLock<DecodeOptions> = std::sync::LazyLock::new(DecodeOptions::default);
+
+/// "`text` [default: `value`]".
+fn default_help(text: &str, value: impl std::fmt::Display) -> String {
+    format!("{text} [default: {value}, or the model's]")
+}
+
 /// Decoder settings; each defaults to the model's setting (the reference configuration with
 /// the fast flow, unless the model's bundle says otherwise).
 #[derive(Args, Debug)]
 pub struct DecodeArgs {
-    /// Particle grid spacing (Å) [default: 0.5]
-    #[arg(long)]
+    #[arg(long, help = default_help("Particle grid spacing (Å)", D.grid_step))]
     grid_step: Option<f64>,
-    /// Flow steps per particle [default: 64]
-    #[arg(long)]
+    #[arg(long, help = default_help("Flow steps per particle", D.steps))]
     flow_steps: Option<usize>,
-    /// Discard particles whose last move is longer than this (Å) [default: 0.9]
-    #[arg(long)]
+    #[arg(long, help = default_help("Discard particles whose last move is longer than this (Å)", D.max_last_step))]
     max_last_step: Option<f64>,
-    /// NMS radius (Å) [default: 0.5]
-    #[arg(long)]
+    #[arg(long, help = default_help("NMS radius (Å)", D.nms_radius))]
     nms_radius: Option<f64>,
-    /// Particles needed to form an atom [default: 10]
-    #[arg(long)]
+    #[arg(long, help = default_help("Particles needed to form an atom", D.min_particles))]
     min_particles: Option<usize>,
-    /// Structures per field call [default: 32]
-    #[arg(long)]
+    #[arg(long, help = default_help("Structures per field call", D.batch_size))]
     batch_size: Option<usize>,
-    /// Species vote: majority of the points' argmax (the reference) or the largest summed
-    /// probability [default: majority]
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help = default_help(
+        "Species vote: majority of the points' argmax (the reference) or the largest summed \
+         probability",
+        format!("{:?}", D.species_vote).to_lowercase(),
+    ))]
     species_vote: Option<Vote>,
-    /// Retire a particle once its move is shorter than this (Å); 0: never [default: 0.003]
-    #[arg(long)]
+    #[arg(long, help = default_help("Retire a particle once its move is shorter than this (Å); 0: never", D.retire_below))]
     retire_below: Option<f64>,
-    /// Let a particle follow another that lands in the same cube of this edge (Å); 0: never
-    /// [default: 0.03]
-    #[arg(long)]
+    #[arg(long, help = default_help("Let a particle follow another that lands in the same cube of this edge (Å); 0: never", D.merge_below))]
     merge_below: Option<f64>,
-    /// Drop a particle once it is farther than this (Å) outside the box; 0: never [default: 0]
-    #[arg(long)]
+    #[arg(long, help = default_help("Drop a particle once it is farther than this (Å) outside the box; 0: never", D.drop_outside))]
     drop_outside: Option<f64>,
     /// The reference decoder exactly: every particle makes every move (turns off
     /// --retire-below, --merge-below and --drop-outside)
     #[arg(long, conflicts_with_all = ["retire_below", "merge_below", "drop_outside"])]
     exact: bool,
+    /// Snap each decoded structure to the space group found at this position tolerance (Å):
+    /// lattice and sites refined, atoms the group makes one merged [default without a value:
+    /// 0.1; without the flag: off]
+    #[arg(long, value_name = "SYMPREC", num_args = 0..=1, default_missing_value = "0.1")]
+    symmetrize: Option<f64>,
 }
 
 /// `--species-vote` values.
@@ -81,6 +86,7 @@ impl DecodeArgs {
             retire_below: self.retire_below.unwrap_or(d.retire_below),
             merge_below: self.merge_below.unwrap_or(d.merge_below),
             drop_outside: self.drop_outside.unwrap_or(d.drop_outside),
+            symprec: self.symmetrize.unwrap_or(d.symprec),
         };
         if self.exact {
             o.into_exact()

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use nesf::decode::decode_with_progress;
+use nesf::io::StructureWriter;
 use nesf::{BoundingBox, DecodedStructure, Metrics, MetricsAccumulator, OracleField, Structure};
 
 use crate::decode_args::DecodeArgs;
@@ -25,6 +26,10 @@ pub struct EvalArgs {
     /// Evaluate only the first N structures of the file
     #[arg(long)]
     limit: Option<usize>,
+    /// Also write the decoded structures here (.cif or .xyz/.extxyz), each named after its
+    /// input ("<id>-decoded"); structures that decode to no atom or no cell are left out
+    #[arg(short, long)]
+    output: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -39,6 +44,11 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
     if let Some(n) = args.limit {
         structures.truncate(n.max(1));
     }
+    let mut output = args
+        .output
+        .as_ref()
+        .map(StructureWriter::create)
+        .transpose()?;
     let bar = progress::bar(structures.len(), "decoding");
     let model = if args.oracle {
         None
@@ -72,6 +82,14 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
                 model.decode_with_progress(&latents, &options, &tick)?
             }
         };
+        if let Some(out) = output.as_mut() {
+            let built: Vec<Structure> = chunk
+                .iter()
+                .zip(&decoded)
+                .filter_map(|(t, d)| Some(decoded_name(t, d.to_structure().ok()?)))
+                .collect();
+            out.push(&built)?;
+        }
         for (t, d) in chunk.iter().zip(&decoded) {
             acc.add_decoded(t, d);
             if t.len() != d.len() {
@@ -86,6 +104,9 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
         done += chunk.len();
     }
     bar.finish_and_clear();
+    if let Some(out) = output {
+        out.finish()?;
+    }
     let metrics = acc.finish();
     if args.json {
         println!(
@@ -99,6 +120,14 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A decoded structure named after its input: "<id>-decoded" (no id: none).
+pub fn decoded_name(input: &Structure, decoded: Structure) -> Structure {
+    match input.id() {
+        Some(id) => decoded.with_id(format!("{id}-decoded")),
+        None => decoded,
+    }
 }
 
 /// The metrics of decoded structures against the originals.

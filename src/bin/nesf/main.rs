@@ -3,7 +3,9 @@
 
 mod autoencode;
 mod convert;
+mod decode;
 mod decode_args;
+mod encode;
 mod eval;
 mod info;
 mod interpolate;
@@ -27,6 +29,10 @@ struct Cli {
 enum Command {
     /// Encode structures, decode them back, write the result and compare.
     Autoencode(autoencode::AutoencodeArgs),
+    /// Encode structures to latent vectors, written as a NumPy .npy file (one row each).
+    Encode(encode::EncodeArgs),
+    /// Decode the latent vectors of a NumPy .npy file to structures.
+    Decode(decode::DecodeCommandArgs),
     /// Decode every structure of a file (with a model or the exact oracle field) and print the
     /// paper's metrics.
     Eval(eval::EvalArgs),
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Autoencode(args) => autoencode::run(args),
+        Command::Encode(args) => encode::run(args),
+        Command::Decode(args) => decode::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Info(args) => info::run(args),
         Command::Interpolate(args) => interpolate::run(args),

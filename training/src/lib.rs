@@ -1,5 +1,5 @@
-//! nesf-train: trains NeSF (Chiba et al. 2023, method sections 2 and 3 of
-//! docs/nesf-method.md) with tch/libtorch and exports the library's model bundle.
+//! nesf-train: trains NeSF (Chiba et al. 2023; method sections 2 and 3 of the repository's
+//! `docs/nesf-method.md`) with tch/libtorch and exports the library's model bundle.
 //!
 //! - [`model`]: the networks (encoder, fields, lattice heads) with BatchNorm and dropout;
 //! - [`data`]: network inputs and the per-batch jittered query points with their targets;

@@ -229,6 +229,12 @@ typedef struct nesf_decode_options_t {
    * Appended after `reserved`: a caller built against an older header gets 0.
    */
   double symprec;
+  /**
+   * Most particles one batch may hold (grid points x structures per batch); a decode that
+   * needs more fails before allocating. Default 16777216 (~50 bytes each). Appended with
+   * `symprec`.
+   */
+  size_t max_particles;
 } nesf_decode_options_t;
 
 /**

@@ -50,25 +50,14 @@ impl BoundingBox {
     /// each side: along each axis `min - step, min, ..., < max + step` (numpy's
     /// `arange(min - step, max + step, step)`), x varying slowest.
     pub fn grid(&self, step: f64) -> Result<Vec<[f32; 3]>> {
-        if !(step.is_finite() && step > 0.0) {
-            return Err(Error::InvalidArgument(format!(
-                "grid step must be a positive number, got {step}"
-            )));
-        }
+        let shape = self.grid_shape(step)?;
+        let total = shape[0] * shape[1] * shape[2];
         let axes: Vec<Vec<f64>> = (0..3)
             .map(|k| {
                 let start = self.min[k] - step;
-                let n = ((self.max[k] + step - start) / step).ceil().max(1.0) as usize;
-                (0..n).map(|i| start + i as f64 * step).collect()
+                (0..shape[k]).map(|i| start + i as f64 * step).collect()
             })
             .collect();
-        let total = axes[0].len() * axes[1].len() * axes[2].len();
-        if total > 50_000_000 {
-            return Err(Error::InvalidArgument(format!(
-                "grid step {step} Å over box {:?}..{:?} gives {total} points (limit 50 million)",
-                self.min, self.max
-            )));
-        }
         let mut points = Vec::with_capacity(total);
         for &x in &axes[0] {
             for &y in &axes[1] {
@@ -78,6 +67,41 @@ impl BoundingBox {
             }
         }
         Ok(points)
+    }
+}
+
+/// Most points a decoding grid may have (per structure).
+pub const MAX_GRID_POINTS: usize = 50_000_000;
+
+impl BoundingBox {
+    /// Points along each axis of [`BoundingBox::grid`] at `step`, computed before anything is
+    /// allocated; fails for a step that is not a positive number or a grid beyond
+    /// [`MAX_GRID_POINTS`] points.
+    pub fn grid_shape(&self, step: f64) -> Result<[usize; 3]> {
+        if !(step.is_finite() && step > 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "grid step must be a positive number, got {step}"
+            )));
+        }
+        // numpy's arange count, computed as the reference computes it
+        let per_axis = [0, 1, 2].map(|k| {
+            let start = self.min[k] - step;
+            ((self.max[k] + step - start) / step).ceil().max(1.0)
+        });
+        let total: f64 = per_axis.iter().product();
+        if !total.is_finite() || total > MAX_GRID_POINTS as f64 {
+            return Err(Error::InvalidArgument(format!(
+                "grid step {step} Å over the box {:?}..{:?} gives {:.3e} points per structure \
+                 (limit {MAX_GRID_POINTS}): use a larger grid step",
+                self.min, self.max, total
+            )));
+        }
+        Ok(per_axis.map(|n| n as usize))
+    }
+
+    /// Number of points of [`BoundingBox::grid`] at `step` (see [`BoundingBox::grid_shape`]).
+    pub fn grid_len(&self, step: f64) -> Result<usize> {
+        Ok(self.grid_shape(step)?.iter().product())
     }
 }
 

@@ -188,15 +188,28 @@ fn snapshot(list: *const nesf_structures_t) -> Vec<(Vec<u64>, Vec<i32>, Vec<u32>
     out
 }
 
-/// A model handle shared between threads (the C API says it may be).
-struct Shared(*const nesf_model_t);
-// SAFETY: nesf_model_t is immutable and documented as safe to use from many threads.
-unsafe impl Send for Shared {}
+/// A handle shared between threads: a model (immutable, documented as safe to use from many
+/// threads) or a list only read while shared.
+struct Shared<T>(*const T);
+// SAFETY: only used for the handles described above.
+unsafe impl<T> Send for Shared<T> {}
 // SAFETY: as above.
-unsafe impl Sync for Shared {}
+unsafe impl<T> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// The handle (a method, so closures capture the whole wrapper, not its pointer field).
+    fn get(&self) -> *const T {
+        self.0
+    }
+}
+
+/// Threads sharing one model handle, each encoding and decoding its own structures.
+const THREADS: usize = 16;
+/// Rounds each thread runs.
+const ROUNDS: usize = 3;
 
 #[test]
-fn one_model_decodes_from_eight_threads_bit_identically() {
+fn sixteen_threads_share_one_model_bit_identically() {
     let dir = scratch("capi-threads");
     let model_path = dir.join("model.nesf");
     write_test_model(&model_path);
@@ -214,24 +227,10 @@ fn one_model_decodes_from_eight_threads_bit_identically() {
             nesf_model_latent_size(model, &mut latent_size),
             NESF_SUCCESS
         );
-
-        let mut all = ptr::null_mut();
-        assert_eq!(nesf_structures_read(data.as_ptr(), &mut all), NESF_SUCCESS);
-        let mut eight = ptr::null_mut();
-        assert_eq!(nesf_structures_new(&mut eight), NESF_SUCCESS);
-        for i in 0..8 {
-            let mut s = ptr::null_mut();
-            assert_eq!(nesf_structures_get(all, i * 11, &mut s), NESF_SUCCESS);
-            assert_eq!(nesf_structures_push(eight, s), NESF_SUCCESS);
-            nesf_structure_free(s);
-        }
-        nesf_structures_free(all);
-        let mut latents = vec![0f32; 8 * latent_size];
-        assert_eq!(
-            nesf_model_encode(model, eight, latents.as_mut_ptr(), latents.len()),
-            NESF_SUCCESS
-        );
-        nesf_structures_free(eight);
+        let mut list = ptr::null_mut();
+        assert_eq!(nesf_structures_read(data.as_ptr(), &mut list), NESF_SUCCESS);
+        // read by every thread, changed by none
+        let all = Shared(list.cast_const());
 
         let mut options: nesf_decode_options_t = std::mem::zeroed();
         options.struct_size = std::mem::size_of::<nesf_decode_options_t>();
@@ -244,10 +243,28 @@ fn one_model_decodes_from_eight_threads_bit_identically() {
         options.species_offsets[0] = -0.1;
         options.species_offsets[1] = 0.1;
 
-        let decode = |model: *const nesf_model_t| {
+        // thread t works on structures 5t, 5t+1 and 5t+2 of the file
+        let work = |t: usize, model: *const nesf_model_t| {
+            let mut mine = ptr::null_mut();
+            assert_eq!(nesf_structures_new(&mut mine), NESF_SUCCESS);
+            for i in 0..3 {
+                let mut s = ptr::null_mut();
+                assert_eq!(
+                    nesf_structures_get(all.get(), 5 * t + i, &mut s),
+                    NESF_SUCCESS
+                );
+                assert_eq!(nesf_structures_push(mine, s), NESF_SUCCESS);
+                nesf_structure_free(s);
+            }
+            let mut latents = vec![0f32; 3 * latent_size];
+            assert_eq!(
+                nesf_model_encode(model, mine, latents.as_mut_ptr(), latents.len()),
+                NESF_SUCCESS
+            );
+            nesf_structures_free(mine);
             let mut list = ptr::null_mut();
             let status =
-                nesf_model_decode(model, latents.as_ptr(), 8, latent_size, &options, &mut list);
+                nesf_model_decode(model, latents.as_ptr(), 3, latent_size, &options, &mut list);
             assert_eq!(
                 status,
                 NESF_SUCCESS,
@@ -256,32 +273,42 @@ fn one_model_decodes_from_eight_threads_bit_identically() {
             );
             let values = snapshot(list);
             nesf_structures_free(list);
-            values
+            (
+                latents.iter().map(|x| x.to_bits()).collect::<Vec<u32>>(),
+                values,
+            )
         };
-        let serial = decode(model);
-        assert_eq!(serial.len(), 8);
-        assert!(serial.iter().any(|(_, numbers, _)| !numbers.is_empty()));
+        let serial: Vec<_> = (0..THREADS).map(|t| work(t, model)).collect();
+        assert!(serial.iter().all(|(_, v)| v.len() == 3));
+        assert!(serial
+            .iter()
+            .any(|(_, v)| v.iter().any(|(_, numbers, _)| !numbers.is_empty())));
 
         let shared = Shared(model);
-        let barrier = std::sync::Barrier::new(8);
+        let barrier = std::sync::Barrier::new(THREADS);
         let results: Vec<_> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    let (shared, barrier, decode) = (&shared, &barrier, &decode);
+            let handles: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let (shared, barrier, work) = (&shared, &barrier, &work);
                     scope.spawn(move || {
                         barrier.wait();
-                        decode(shared.0)
+                        (0..ROUNDS)
+                            .map(|_| work(t, shared.get()))
+                            .collect::<Vec<_>>()
                     })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        for (t, result) in results.iter().enumerate() {
-            assert!(
-                *result == serial,
-                "thread {t} decoded differently from the serial run"
-            );
+        for (t, rounds) in results.iter().enumerate() {
+            for (r, result) in rounds.iter().enumerate() {
+                assert!(
+                    *result == serial[t],
+                    "thread {t}, round {r}: encoded or decoded differently from the serial run"
+                );
+            }
         }
+        nesf_structures_free(list);
         nesf_model_free(model);
     }
 }

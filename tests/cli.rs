@@ -370,6 +370,14 @@ fn encode_and_decode_round_trip_through_a_latent_file() {
     let o = nesf(&["decode", &z, "-o", &path("out.pdb")]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("out.pdb"), "{}", stderr(&o));
+    // autoencode refuses the name before decoding anything (nothing printed)
+    let o = nesf(&["autoencode", &file, "--limit", "2", "-o", &path("out.pdb")]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("out.pdb") && stdout(&o).is_empty(),
+        "{}",
+        stdout(&o)
+    );
     let o = nesf(&["decode", &file, "-o", &decoded]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("not a .npy file"), "{}", stderr(&o));
@@ -415,4 +423,53 @@ fn symmetrized_decoding_from_the_command_line() {
     let o = nesf(&["eval", &file, "--limit", "2", "--symmetrize=-1"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("symprec"), "{}", stderr(&o));
+}
+
+/// A writer killed mid-write (kill -9) leaves the previous file under the final name.
+#[cfg(feature = "default-model")]
+#[test]
+fn a_killed_decode_leaves_the_previous_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let z = dir.path().join("z.npy");
+    let file = data_path("lcs6-val.extxyz");
+    let o = nesf(&["encode", &file, "-o", z.to_str().unwrap(), "--limit", "40"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 4000 latents: long enough to be killed while writing
+    let one = nesf::io::read_latents(&z).unwrap();
+    let many: Vec<f32> = (0..100)
+        .flat_map(|_| one.as_flat().iter().copied())
+        .collect();
+    let big = dir.path().join("big.npy");
+    nesf::io::write_latents(&big, &nesf::model::Latents::from_flat(192, many).unwrap()).unwrap();
+    let out = dir.path().join("out.extxyz");
+    std::fs::write(&out, "previous\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nesf"))
+        .args(["decode", big.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args(["--threads", "1", "--grid-step", "2", "--flow-steps", "2"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait until structures are being written to the temporary file, then kill
+    let started = std::time::Instant::now();
+    let writing = || {
+        std::fs::read_dir(dir.path()).unwrap().any(|e| {
+            let e = e.unwrap();
+            e.file_name().to_string_lossy().starts_with(".nesf-")
+                && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
+        })
+    };
+    while !writing() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the decode never started writing"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the decode ended before it was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous\n");
 }

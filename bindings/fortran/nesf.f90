@@ -75,6 +75,8 @@ module nesf
         !> Symmetrised decoding: snap each structure to the space group found at this
         !> tolerance (Angstrom); 0 (default): off.
         real(c_double) :: symprec
+        !> Most particles per batch (grid points x structures); more is refused. Default 2**24.
+        integer(c_size_t) :: max_particles
     end type nesf_decode_options
 
     !> A loaded model (free it with nesf_model_free).

@@ -86,7 +86,13 @@ pub struct nesf_decode_options_t {
     /// structure with no group found stays as decoded. 0 (default) never symmetrises.
     /// Appended after `reserved`: a caller built against an older header gets 0.
     pub symprec: f64,
+    /// Most particles one batch may hold (grid points x structures per batch); a decode that
+    /// needs more fails before allocating. Default 16777216 (~50 bytes each). Appended with
+    /// `symprec`.
+    pub max_particles: usize,
 }
+
+const _: () = assert!(NESF_MAX_SPECIES_OFFSETS == crate::decode::options::MAX_SPECIES_OFFSETS);
 
 fn size_error(name: &str, type_name: &str, got: usize, layouts: &[usize]) -> CapiError {
     let want = layouts.last().copied().unwrap_or(0);
@@ -189,7 +195,7 @@ unsafe fn write_sized<T>(
 const MODEL_OPTIONS_LAYOUTS: [usize; 1] = [std::mem::size_of::<nesf_model_options_t>()];
 /// Sizes of every released `nesf_decode_options_t` layout, oldest first: the first (up to
 /// `species_offsets`), then with the fast flow and species vote (up to `reserved`), then with
-/// `symprec`.
+/// `symprec` and `max_particles`.
 const DECODE_OPTIONS_LAYOUTS: [usize; 3] = [
     std::mem::offset_of!(nesf_decode_options_t, retire_below),
     std::mem::offset_of!(nesf_decode_options_t, symprec),
@@ -292,6 +298,7 @@ impl nesf_decode_options_t {
             },
             reserved: 0,
             symprec: o.symprec,
+            max_particles: o.max_particles,
         })
     }
 
@@ -326,6 +333,7 @@ impl nesf_decode_options_t {
             merge_below: self.merge_below,
             drop_outside: self.drop_outside,
             symprec: self.symprec,
+            max_particles: self.max_particles,
         };
         options.validate()?;
         Ok(options)

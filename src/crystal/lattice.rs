@@ -45,13 +45,27 @@ pub struct Lattice {
     inverse: [Vec3; 3],
 }
 
+/// Largest lattice-vector component accepted (Å): 1 mm, far beyond any crystal cell, and small
+/// enough that volumes, inverses and fractional coordinates stay finite.
+pub const MAX_LATTICE_COMPONENT: f64 = 1e7;
+
 impl Lattice {
-    /// A lattice from its vectors (rows a, b, c in Å). Fails on non-finite numbers or a cell
-    /// whose volume is (nearly) zero.
+    /// A lattice from its vectors (rows a, b, c in Å). Fails on non-finite numbers, a
+    /// component beyond [`MAX_LATTICE_COMPONENT`] or a cell whose volume is (nearly) zero.
     pub fn new(matrix: [Vec3; 3]) -> Result<Self> {
         if matrix.iter().flatten().any(|x| !x.is_finite()) {
             return Err(Error::InvalidLattice(format!(
                 "non-finite lattice vector component in {matrix:?}"
+            )));
+        }
+        if let Some(x) = matrix
+            .iter()
+            .flatten()
+            .find(|x| x.abs() > MAX_LATTICE_COMPONENT)
+        {
+            return Err(Error::InvalidLattice(format!(
+                "lattice vector component {x:e} Å is beyond {MAX_LATTICE_COMPONENT:e} Å: not a \
+                 crystal cell (are the units Å?)"
             )));
         }
         let det = det3(&matrix);
@@ -216,6 +230,21 @@ fn mul_row(v: Vec3, m: &[Vec3; 3]) -> Vec3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_cells_are_refused() {
+        let e = Lattice::new([[1e300, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("beyond"), "{e}");
+        // the largest accepted cell still has finite fractional coordinates
+        let m = MAX_LATTICE_COMPONENT;
+        let l = Lattice::new([[m, 0.0, 0.0], [0.0, m, 0.0], [0.0, 0.0, m]]).unwrap();
+        assert!(l
+            .to_fractional([1.0, 2.0, 3.0])
+            .iter()
+            .all(|x| x.is_finite()));
+    }
 
     #[test]
     fn parameters_round_trip() {

@@ -2,6 +2,7 @@
 
 pub mod elements;
 pub mod lattice;
+pub mod site_index;
 pub mod structure;
 pub mod symmetrize;
 pub mod symmetry;

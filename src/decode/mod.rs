@@ -167,6 +167,8 @@ pub fn decode_with_progress(
             field.len()
         )));
     }
+    let grid_points = field.bounding_box().grid_len(options.grid_step)?;
+    options.check_particles(grid_points, items.len())?;
     let grid = field.bounding_box().grid(options.grid_step)?;
     let mut out = Vec::with_capacity(items.len());
     for batch in items.chunks(options.batch_size) {

@@ -46,7 +46,16 @@ pub struct DecodeOptions {
     /// the group makes one merged ([`crate::Structure::symmetrized`]). A structure with no
     /// group found (or no atom, or no cell) stays as decoded. 0 never symmetrises. Default 0.
     pub symprec: f64,
+    /// Most particles one batch may hold (grid points per structure x structures per batch);
+    /// a decode that would need more is refused before allocating, naming the settings to
+    /// change. Each particle takes ~50 bytes while it flows. Default 2^24 (16.8 million).
+    pub max_particles: usize,
 }
+
+/// Most flow steps a decode may ask for (the flow converges in well under 100).
+pub const MAX_STEPS: usize = 100_000;
+/// Most species-vote offsets per axis (the stencil has the cube of this many points).
+pub const MAX_SPECIES_OFFSETS: usize = 16;
 
 impl Default for DecodeOptions {
     fn default() -> Self {
@@ -63,6 +72,7 @@ impl Default for DecodeOptions {
             merge_below: 0.03,
             drop_outside: 0.0,
             symprec: 0.0,
+            max_particles: 1 << 24,
         }
     }
 }
@@ -115,9 +125,15 @@ impl DecodeOptions {
         non_negative("merge_below", self.merge_below)?;
         non_negative("drop_outside", self.drop_outside)?;
         non_negative("symprec", self.symprec)?;
-        if self.steps == 0 {
+        if self.steps == 0 || self.steps > MAX_STEPS {
+            return Err(Error::InvalidArgument(format!(
+                "decode option steps must be 1 to {MAX_STEPS}, got {}",
+                self.steps
+            )));
+        }
+        if self.max_particles == 0 {
             return Err(Error::InvalidArgument(
-                "decode option steps must be at least 1".into(),
+                "decode option max_particles must be at least 1".into(),
             ));
         }
         if self.min_particles == 0 {
@@ -130,12 +146,34 @@ impl DecodeOptions {
                 "decode option batch_size must be at least 1".into(),
             ));
         }
-        if self.species_offsets.is_empty() || self.species_offsets.iter().any(|x| !x.is_finite()) {
-            return Err(Error::InvalidArgument(
-                "decode option species_offsets must hold at least one finite offset".into(),
-            ));
+        if self.species_offsets.is_empty()
+            || self.species_offsets.len() > MAX_SPECIES_OFFSETS
+            || self.species_offsets.iter().any(|x| !x.is_finite())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "decode option species_offsets must hold 1 to {MAX_SPECIES_OFFSETS} finite \
+                 offsets, got {:?}",
+                self.species_offsets
+            )));
         }
         Ok(())
+    }
+
+    /// Checks that decoding `structures` structures with a grid of `grid_points` points fits
+    /// `max_particles` per batch, before anything is allocated.
+    pub fn check_particles(&self, grid_points: usize, structures: usize) -> Result<()> {
+        let per_batch = self.batch_size.min(structures.max(1));
+        match grid_points.checked_mul(per_batch) {
+            Some(n) if n <= self.max_particles => Ok(()),
+            _ => Err(Error::InvalidArgument(format!(
+                "decoding {per_batch} structure(s) per batch with {grid_points} grid points \
+                 each needs {} particles, more than max_particles ({}): raise grid_step, lower \
+                 batch_size, or raise max_particles if the memory (~50 bytes per particle) is \
+                 there",
+                grid_points as f64 * per_batch as f64,
+                self.max_particles
+            ))),
+        }
     }
 
     /// The species-vote points around the origin (every combination of offsets), x slowest.

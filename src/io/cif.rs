@@ -13,6 +13,7 @@
 use std::fmt::Write as _;
 
 use super::parse_number;
+use crate::crystal::site_index::SiteIndex;
 use crate::crystal::{elements, Lattice, LatticeParameters, Structure, Vec3};
 use crate::error::{Error, Result};
 
@@ -68,6 +69,25 @@ pub fn write(structures: &[Structure]) -> String {
         write_block(&mut out, s, i);
     }
     out
+}
+
+/// Fails when a structure holds two atoms closer than the reader's merge distance: read back,
+/// they would become one site.
+pub(crate) fn check_writable(structures: &[Structure]) -> Result<()> {
+    for (k, s) in structures.iter().enumerate() {
+        let mut sites = SiteIndex::new(s.lattice(), MERGE_TOLERANCE);
+        for (i, f) in s.fractional_positions().into_iter().enumerate() {
+            if let Some(j) = sites.find(f) {
+                return Err(Error::InvalidStructure(format!(
+                    "structure {k}{}: atoms {j} and {i} are closer than {MERGE_TOLERANCE} Å, so \
+                     a CIF would hold them as one site; write extended XYZ or POSCAR instead",
+                    s.id().map(|id| format!(" ({id})")).unwrap_or_default()
+                )));
+            }
+            sites.insert(f);
+        }
+    }
+    Ok(())
 }
 
 /// The comment line that starts every CIF nesf writes.
@@ -620,7 +640,7 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
     }
 
     // Sites, expanded and merged.
-    let bounds = fractional_bounds(&lattice);
+    let mut sites = SiteIndex::new(&lattice, MERGE_TOLERANCE);
     let mut numbers: Vec<u8> = Vec::new();
     let mut fractional: Vec<Vec3> = Vec::new();
     let mut origin: Vec<usize> = Vec::new();
@@ -699,14 +719,12 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
         for (rot, t) in &ops {
             let image = [0, 1, 2]
                 .map(|i| wrap(rot[i][0] * f[0] + rot[i][1] * f[1] + rot[i][2] * f[2] + t[i]));
-            let duplicate = fractional
-                .iter()
-                .position(|&g| close(&lattice, &bounds, image, g));
-            match duplicate {
+            match sites.find(image) {
                 None => {
                     numbers.push(z);
                     fractional.push(image);
                     origin.push(r);
+                    sites.insert(image);
                 }
                 Some(j) if numbers[j] == z => {}
                 Some(j) => {
@@ -731,27 +749,6 @@ fn build_structure(block: &Block, source: &str) -> Result<Option<Structure>> {
     } else {
         s.with_id(block.name.clone())
     }))
-}
-
-/// For each axis k, the factor g_k such that |Δfrac_k| ≤ g_k·|Δcart|: a cheap lower bound on
-/// distances, to skip most pairs before the full periodic distance.
-fn fractional_bounds(lattice: &Lattice) -> Vec3 {
-    let rows = [
-        lattice.to_fractional([1.0, 0.0, 0.0]),
-        lattice.to_fractional([0.0, 1.0, 0.0]),
-        lattice.to_fractional([0.0, 0.0, 1.0]),
-    ];
-    [0, 1, 2].map(|k| (rows[0][k].powi(2) + rows[1][k].powi(2) + rows[2][k].powi(2)).sqrt())
-}
-
-fn close(lattice: &Lattice, bounds: &Vec3, a: Vec3, b: Vec3) -> bool {
-    for ((x, y), g) in a.iter().zip(&b).zip(bounds) {
-        let d = x - y;
-        if (d - d.round()).abs() > g * MERGE_TOLERANCE * (1.0 + 1e-9) {
-            return false;
-        }
-    }
-    lattice.periodic_distance(a, b) < MERGE_TOLERANCE
 }
 
 /// A symmetry operation: x' = R·x + t on fractional coordinates.

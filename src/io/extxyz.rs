@@ -32,7 +32,7 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Structure>> {
         let header = lines
             .get(i + 1)
             .ok_or_else(|| Error::parse(source, count_line + 1, "missing comment line"))?;
-        if lines.len() < i + 2 + n {
+        if n > lines.len().saturating_sub(i + 2) {
             return Err(Error::parse(
                 source,
                 lines.len() + 1,
@@ -141,6 +141,9 @@ fn parse_frame(
     Ok(s)
 }
 
+/// Most columns an atom line may declare (`Properties`); no real file comes near it.
+const MAX_COLUMNS: usize = 1 << 16;
+
 /// Finds the species (or Z) column, the first of the three position columns, and the total
 /// number of columns from a `Properties` value.
 fn columns(
@@ -163,7 +166,12 @@ fn columns(
             ("pos", "R", 3) => pos = Some(col),
             _ => {}
         }
-        col += n;
+        col = col
+            .checked_add(n)
+            .filter(|&c| c <= MAX_COLUMNS)
+            .ok_or_else(|| {
+                format!("Properties declares more than {MAX_COLUMNS} columns per atom line")
+            })?;
     }
     if species.is_none() && z.is_none() {
         return Err("Properties has no species:S:1 (or Z:I:1) column".into());
@@ -277,6 +285,19 @@ pub fn write(structures: &[Structure]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_counts_are_errors_not_panics() {
+        for text in [
+            "18446744073709551615\n\n",
+            "18446744073709551614\nLattice=\"1 0 0 0 1 0 0 0 1\"\nH 0 0 0\n",
+            "1\nLattice=\"4 0 0 0 4 0 0 0 4\" Properties=species:S:1:pos:R:3:f:R:18446744073709551615\nH 0 0 0\n",
+            "1\nLattice=\"4 0 0 0 4 0 0 0 4\" Properties=species:S:1:pos:R:3:f:R:9223372036854775807:g:R:9223372036854775807\nH 0 0 0\n",
+        ] {
+            let e = parse(text, "fuzz.xyz").unwrap_err().to_string();
+            assert!(e.contains("fuzz.xyz"), "{e}");
+        }
+    }
 
     const TWO: &str = "2\nLattice=\"4 0 0 0 4 0 0 0 4\" Properties=species:S:1:pos:R:3 material_id=mp-1 pbc=\"T T T\"\nNa 0 0 0\nCl 2 2 2\n\n1\nLattice=\"3 0 0 0 3 0 0 0 3\" Properties=species:S:1:pos:R:3:forces:R:3 energy=-1.0\nFe 0.5 0.5 0.5 0.1 0.2 0.3\n";
 

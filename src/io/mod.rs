@@ -64,9 +64,17 @@ pub fn parse(text: &str, format: Format, source_name: &str) -> Result<Vec<Struct
 
 /// Writes `structures` in `format` to a string. POSCAR holds exactly one structure.
 pub fn to_string(structures: &[Structure], format: Format) -> Result<String> {
+    if structures.is_empty() {
+        return Err(Error::InvalidArgument(
+            "no structure to write (no file format nesf reads holds none)".into(),
+        ));
+    }
     match format {
         Format::ExtXyz => Ok(extxyz::write(structures)),
-        Format::Cif => Ok(cif::write(structures)),
+        Format::Cif => {
+            cif::check_writable(structures)?;
+            Ok(cif::write(structures))
+        }
         Format::Poscar => match structures {
             [one] => Ok(poscar::write(one)),
             _ => Err(Error::InvalidArgument(format!(

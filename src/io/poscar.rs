@@ -54,6 +54,13 @@ pub fn parse(text: &str, source: &str) -> Result<Structure> {
             }
             Scale::PerAxis([*s, *sy, *sz])
         }
+        [_, _] => {
+            return Err(err(
+                1,
+                "the scale line holds two numbers: give one scale factor (or three, per axis)"
+                    .into(),
+            ))
+        }
         [s, ..] if *s == 0.0 => return Err(err(1, "the scale factor is zero".into())),
         [s, ..] if *s < 0.0 => Scale::Volume(-*s),
         [s, ..] => Scale::Uniform(*s),
@@ -126,17 +133,29 @@ pub fn parse(text: &str, source: &str) -> Result<Structure> {
             ),
         ));
     }
-    let mut numbers = Vec::new();
-    for (token, &z) in count_tokens.iter().zip(&species) {
+    // every atom needs a line of its own: the total is checked before anything is allocated
+    let mut counts = Vec::with_capacity(species.len());
+    let mut total = 0usize;
+    for token in count_tokens.iter().take(species.len()) {
         let n: usize = token
             .parse()
             .map_err(|_| err(6, format!("bad atom count '{token}'")))?;
-        if n > lines.len() {
-            return Err(err(
-                6,
-                format!("atom count {n} exceeds the length of the file"),
-            ));
-        }
+        total = total
+            .checked_add(n)
+            .filter(|&t| t <= lines.len())
+            .ok_or_else(|| {
+                err(
+                    6,
+                    format!(
+                        "the atom counts add up to more atoms than the file has lines ({})",
+                        lines.len()
+                    ),
+                )
+            })?;
+        counts.push(n);
+    }
+    let mut numbers = Vec::with_capacity(total);
+    for (&n, &z) in counts.iter().zip(&species) {
         numbers.extend(std::iter::repeat_n(z, n));
     }
     if numbers.is_empty() {
@@ -267,6 +286,22 @@ Direct
   0.4 0.5 0.6
   -0.2 1.1 0.9
 ";
+
+    #[test]
+    fn counts_beyond_the_file_and_two_scale_factors_are_refused() {
+        let head = "huge\n1.0\n4 0 0\n0 4 0\n0 0 4\n";
+        // 10^5 symbols, each counted 10^5 times: refused before any allocation
+        let symbols = vec!["H"; 100_000].join(" ");
+        let counts = vec!["100000"; 100_000].join(" ");
+        let text = format!("{head}{symbols}\n{counts}\nDirect\n0 0 0\n");
+        let e = parse(&text, "POSCAR").unwrap_err().to_string();
+        assert!(e.contains("more atoms than the file has lines"), "{e}");
+        let overflow = format!("{head}H He\n18446744073709551615 18446744073709551615\nDirect\n");
+        assert!(parse(&overflow, "POSCAR").is_err());
+        let two = "x\n1.0 2.0\n4 0 0\n0 4 0\n0 0 4\nH\n1\nDirect\n0 0 0\n";
+        let e = parse(two, "POSCAR").unwrap_err().to_string();
+        assert!(e.contains("two numbers"), "{e}");
+    }
 
     #[test]
     fn reads_vasp5_with_selective_dynamics() {

@@ -43,6 +43,7 @@ impl StructureWriter {
         match self.format {
             Format::ExtXyz => text = extxyz::write(structures),
             Format::Cif => {
+                cif::check_writable(structures)?;
                 if self.written == 0 {
                     text.push_str(cif::HEADER);
                 }

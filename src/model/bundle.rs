@@ -68,6 +68,28 @@ impl Default for GraphFiles {
     }
 }
 
+/// SHA-256 digests (lowercase hex) of the four graph files.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GraphChecksums {
+    /// Of the encoder graph.
+    pub encoder: String,
+    /// Of the latent-terms graph.
+    pub latent_terms: String,
+    /// Of the position-field graph.
+    pub position_field: String,
+    /// Of the species-field graph.
+    pub species_field: String,
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The manifest of a bundle (`manifest.json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
@@ -91,6 +113,11 @@ pub struct Manifest {
     /// Graph file names.
     #[serde(default)]
     pub graphs: GraphFiles,
+    /// SHA-256 of each graph file, checked at load, so that a corrupt byte is refused. Bundles
+    /// written before checksums existed have none and load unchecked; every bundle nesf
+    /// writes has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksums: Option<GraphChecksums>,
     /// Where the model came from.
     #[serde(default)]
     pub provenance: Provenance,
@@ -126,7 +153,43 @@ impl Bundle {
         position_field: Vec<u8>,
         species_field: Vec<u8>,
     ) -> Result<Self> {
+        let mut manifest = manifest;
         let vocabulary = check_manifest(&manifest)?;
+        let computed = GraphChecksums {
+            encoder: sha256_hex(&encoder),
+            latent_terms: sha256_hex(&latent_terms),
+            position_field: sha256_hex(&position_field),
+            species_field: sha256_hex(&species_field),
+        };
+        if let Some(stored) = &manifest.checksums {
+            let g = &manifest.graphs;
+            for (name, want, got) in [
+                (&g.encoder, &stored.encoder, &computed.encoder),
+                (
+                    &g.latent_terms,
+                    &stored.latent_terms,
+                    &computed.latent_terms,
+                ),
+                (
+                    &g.position_field,
+                    &stored.position_field,
+                    &computed.position_field,
+                ),
+                (
+                    &g.species_field,
+                    &stored.species_field,
+                    &computed.species_field,
+                ),
+            ] {
+                if !want.eq_ignore_ascii_case(got) {
+                    return Err(Error::Model(format!(
+                        "graph {name} is corrupt: its SHA-256 is {got}, the manifest records \
+                         {want}"
+                    )));
+                }
+            }
+        }
+        manifest.checksums = Some(computed);
         let bundle = Bundle {
             manifest,
             vocabulary,
@@ -163,6 +226,7 @@ impl Bundle {
             decode,
             positional_encoding: false,
             graphs: GraphFiles::default(),
+            checksums: None,
             provenance,
         };
         Bundle::new(
@@ -563,6 +627,13 @@ fn check_manifest(m: &Manifest) -> Result<Vocabulary> {
     if m.latent_size == 0 {
         return Err(Error::Model("manifest latent_size is 0".into()));
     }
+    if m.positional_encoding {
+        return Err(Error::Model(
+            "manifest positional_encoding is true: this library's field graphs take Cartesian \
+             points, and it cannot run a positional-encoding model"
+                .into(),
+        ));
+    }
     let vocabulary = Vocabulary::new(m.vocabulary.clone())
         .map_err(|e| Error::Model(format!("manifest vocabulary: {e}")))?;
     if vocabulary.numbers() != m.vocabulary.as_slice() {
@@ -570,10 +641,20 @@ fn check_manifest(m: &Manifest) -> Result<Vocabulary> {
             "manifest vocabulary must list distinct atomic numbers in ascending order".into(),
         ));
     }
-    BoundingBox::new(m.bounding_box.min, m.bounding_box.max)
+    let bounding_box = BoundingBox::new(m.bounding_box.min, m.bounding_box.max)
         .map_err(|e| Error::Model(format!("manifest bounding_box: {e}")))?;
     m.decode
         .validate()
         .map_err(|e| Error::Model(format!("manifest decode defaults: {e}")))?;
+    // the work the defaults imply over the box: refused at load, not at the first decode
+    bounding_box
+        .grid_len(m.decode.grid_step)
+        .and_then(|points| m.decode.check_particles(points, m.decode.batch_size))
+        .map_err(|e| {
+            Error::Model(format!(
+                "manifest decode defaults over its bounding_box {:?}..{:?}: {e}",
+                m.bounding_box.min, m.bounding_box.max
+            ))
+        })?;
     Ok(vocabulary)
 }

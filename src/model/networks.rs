@@ -83,11 +83,7 @@ impl Model {
 
     /// Creates the sessions of a validated bundle.
     pub fn from_bundle(bundle: Bundle, options: &ModelOptions) -> Result<Self> {
-        if options.max_points_per_run == 0 {
-            return Err(Error::InvalidArgument(
-                "max_points_per_run must be at least 1".into(),
-            ));
-        }
+        options.validate()?;
         let info = runtime::load(options.runtime_path.as_deref())?;
         let mut provider = ProviderReport {
             requested: options.provider,

@@ -40,6 +40,32 @@ pub struct ModelOptions {
     pub max_points_per_run: usize,
 }
 
+/// Most ONNX Runtime threads a model may ask for (ONNX Runtime crashes far above the core
+/// counts of real machines; values beyond this are refused, not truncated).
+pub const MAX_THREADS: usize = 1024;
+/// Most query points one ONNX Runtime run may take (about 2 GB of activations).
+pub const MAX_POINTS_PER_RUN: usize = 1 << 22;
+
+impl ModelOptions {
+    /// Checks the settings, naming the first out of range.
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.threads > MAX_THREADS {
+            return Err(crate::Error::InvalidArgument(format!(
+                "threads is {}, more than the {MAX_THREADS} supported (0 lets ONNX Runtime \
+                 use one per core)",
+                self.threads
+            )));
+        }
+        if self.max_points_per_run == 0 || self.max_points_per_run > MAX_POINTS_PER_RUN {
+            return Err(crate::Error::InvalidArgument(format!(
+                "max_points_per_run must be 1 to {MAX_POINTS_PER_RUN}, got {}",
+                self.max_points_per_run
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ModelOptions {
     fn default() -> Self {
         ModelOptions {

@@ -393,7 +393,7 @@ static void check_encode_decode(const nesf_model_t *model, const char *data, con
     OK(nesf_structure_confidence(nothing, NULL, 0));
     char empty_path[4096];
     snprintf(empty_path, sizeof(empty_path), "%s/empty.extxyz", dir);
-    FAILS(nesf_structures_write(empty, empty_path), NESF_ERROR_INVALID_STRUCTURE, "no atoms");
+    FAILS(nesf_structures_write(empty, empty_path), NESF_ERROR_INVALID_STRUCTURE, "detected no atom");
     FAILS(nesf_model_encode(model, empty, latents, 3 * l), NESF_ERROR_INVALID_STRUCTURE,
           "structure 0");
     nesf_structure_free(nothing);

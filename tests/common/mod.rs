@@ -43,3 +43,28 @@ pub fn random_bundle(structures: &[Structure], seed: u64) -> (Bundle, NesfWeight
     .unwrap();
     (bundle, weights)
 }
+
+/// `bundle`'s archive with its manifest.json text replaced by `edit(text)`, as a crafted or
+/// damaged file would hold it.
+pub fn with_manifest(bundle: &Bundle, edit: impl Fn(String) -> String) -> Vec<u8> {
+    use std::io::Read;
+    let bytes = bundle.to_bytes().unwrap();
+    let mut archive = tar::Archive::new(bytes.as_slice());
+    let mut out = tar::Builder::new(Vec::new());
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        if name == "manifest.json" {
+            content = edit(String::from_utf8(content).unwrap()).into_bytes();
+        }
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        out.append_data(&mut header, &name, content.as_slice())
+            .unwrap();
+    }
+    out.into_inner().unwrap()
+}

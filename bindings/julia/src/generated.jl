@@ -197,6 +197,8 @@ struct nesf_decode_options_t
     reserved::Int32
     # Symmetrised decoding: snap each decoded structure to the space group found at this position tolerance (Å), lattice and sites refined, atoms the group makes one merged; a structure with no group found stays as decoded. 0 (default) never symmetrises. Appended after `reserved`: a caller built against an older header gets 0.
     symprec::Cdouble
+    # Most particles one batch may hold (grid points x structures per batch); a decode that needs more fails before allocating. Default 16777216 (~50 bytes each). Appended with `symprec`.
+    max_particles::Csize_t
 end
 
 """

@@ -160,13 +160,14 @@ class DecodeOptionsC(_c.Structure):
         ("species_vote", _c.c_int32),
         ("reserved", _c.c_int32),
         ("symprec", _c.c_double),
+        ("max_particles", _size),
     ]
 
 
 # The sizes of the released layouts of nesf_decode_options_t, newest first: a library older
 # than this package accepts a shorter struct (see decode_options_size()).
 _DECODE_LAYOUTS = (
-    _c.sizeof(DecodeOptionsC),  # with symprec
+    _c.sizeof(DecodeOptionsC),  # with symprec and max_particles
     DecodeOptionsC.symprec.offset,  # with the fast flow and species vote (up to reserved)
     DecodeOptionsC.retire_below.offset,  # the first layout (up to species_offsets)
 )

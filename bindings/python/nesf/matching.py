@@ -218,6 +218,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--angle-tol", type=float, default=10.0, help="angle tolerance, degrees (default 10)"
     )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="only the first N reference structures"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
@@ -226,6 +229,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         references = _read(args.reference)
         decoded = _read(args.decoded)
+        if args.limit is not None:
+            references = references[: max(args.limit, 1)]
     except NesfError as e:
         print(f"error: {e.message}", file=sys.stderr)
         return 1

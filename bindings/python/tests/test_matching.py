@@ -90,6 +90,11 @@ def test_command_line(lcs6_val, model, tmp_path):
     done = run_cli(lcs6_val, lcs6_val)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "match rate 100.0 % (286/286), mean RMSE 0.000"
+    # --limit: the first N references (decoded files of `nesf eval --limit N`)
+    first = tmp_path / "first5.extxyz"
+    nesf.write(first, [s.copy() for s in nesf.read(lcs6_val)[:5]])
+    done = run_cli(lcs6_val, first, "--limit", "5")
+    assert done.stdout.startswith("match rate 100.0 % (5/5)"), done.stdout + done.stderr
 
     # CIF and POSCAR work as well
     cif = tmp_path / "ref.cif"

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use nesf::crystal::lattice::distance;
+use nesf::io::StructureWriter;
 use nesf::{DecodedStructure, Structure};
 
 use crate::decode_args::DecodeArgs;
@@ -38,6 +39,8 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
     if let Some(n) = args.limit {
         structures.truncate(n.max(1));
     }
+    // an output name of no known format fails now, not after the decode
+    let mut out = StructureWriter::create(&args.output)?;
     let model = args.model.load()?;
     let bar = progress::bar(structures.len(), "autoencoding");
     let latents = model.encode(&structures)?;
@@ -60,7 +63,8 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
         }
     }
     if !written.is_empty() {
-        nesf::io::write(&args.output, &written)?;
+        out.push(&written)?;
+        out.finish()?;
     }
     println!();
     print_table(&evaluate(&structures, &decoded));

@@ -65,7 +65,9 @@ pub fn run(args: DecodeCommandArgs) -> Result<()> {
         .unwrap_or_else(|| "latent".into());
     let total = latents.len();
     let bar = progress::bar(total, "decoding");
-    let (mut row, mut failed) = (0usize, Vec::new());
+    // failures: counted, the first few named (a long run must not print or keep them all)
+    const SHOWN: usize = 10;
+    let (mut row, mut failures, mut failed) = (0usize, 0usize, Vec::new());
     while let Some(z) = latents.read_chunk(chunk)? {
         let done = row;
         let decoded =
@@ -74,7 +76,12 @@ pub fn run(args: DecodeCommandArgs) -> Result<()> {
         for d in decoded {
             match d.to_structure() {
                 Ok(s) => built.push(s.with_id(format!("{stem}-{row}"))),
-                Err(e) => failed.push(format!("{stem}-{row}: {e}")),
+                Err(e) => {
+                    failures += 1;
+                    if failed.len() < SHOWN {
+                        failed.push(format!("{stem}-{row}: {e}"));
+                    }
+                }
             }
             row += 1;
         }
@@ -87,6 +94,9 @@ pub fn run(args: DecodeCommandArgs) -> Result<()> {
     }
     for f in &failed {
         eprintln!("not written: {f}");
+    }
+    if failures > failed.len() {
+        eprintln!("not written: {} more", failures - failed.len());
     }
     if written == 0 {
         return Err(Error::InvalidArgument(format!(

@@ -42,6 +42,12 @@ pub struct DecodeArgs {
     drop_outside: Option<f64>,
     /// The reference decoder exactly: every particle makes every move (turns off
     /// --retire-below, --merge-below and --drop-outside)
+    #[arg(long, help = default_help(
+        "Most particles per batch (grid points x structures); a decode needing more is \
+         refused before allocating (~50 bytes per particle)",
+        D.max_particles,
+    ))]
+    max_particles: Option<usize>,
     #[arg(long, conflicts_with_all = ["retire_below", "merge_below", "drop_outside"])]
     exact: bool,
     /// Snap each decoded structure to the space group found at this position tolerance (Å):
@@ -87,6 +93,7 @@ impl DecodeArgs {
             merge_below: self.merge_below.unwrap_or(d.merge_below),
             drop_outside: self.drop_outside.unwrap_or(d.drop_outside),
             symprec: self.symmetrize.unwrap_or(d.symprec),
+            max_particles: self.max_particles.unwrap_or(d.max_particles),
         };
         if self.exact {
             o.into_exact()

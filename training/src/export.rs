@@ -4,13 +4,14 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use nesf::model::{Bundle, NesfWeights, Provenance};
-use nesf::DecodeOptions;
+use nesf::model::{Bundle, Model, ModelOptions, NesfWeights, Provenance};
+use nesf::{DecodeOptions, Metrics, MetricsAccumulator};
 use tch::Device;
 
 use crate::checkpoint::{self, Meta};
 use crate::fold::fold;
 use crate::model::Nesf;
+use crate::recipe::Schedule;
 
 /// A model rebuilt from a checkpoint file (best.pt or checkpoint.pt), on `device`.
 pub fn load_model(path: &Path, device: Device) -> Result<(Nesf, Meta)> {
@@ -29,8 +30,13 @@ pub fn load_model(path: &Path, device: Device) -> Result<(Nesf, Meta)> {
 }
 
 /// The bundle of a model: folded weights, the training set's vocabulary and bounding box,
-/// the paper's decoder defaults, and provenance from the checkpoint.
-pub fn bundle(model: &Nesf, meta: &Meta) -> Result<(Bundle, NesfWeights)> {
+/// the library's decoder defaults, and provenance from the checkpoint (with `validation`, the
+/// bundle's metrics on the run's validation set, when measured).
+pub fn bundle(
+    model: &Nesf,
+    meta: &Meta,
+    validation: Option<Metrics>,
+) -> Result<(Bundle, NesfWeights)> {
     let weights = fold(model)?;
     let cfg = &meta.config;
     let (epochs, val) = match meta.progress.best {
@@ -45,12 +51,23 @@ pub fn bundle(model: &Nesf, meta: &Meta) -> Result<(Bundle, NesfWeights)> {
             .unwrap_or_default(),
         training_structures: cfg.train_structures,
         epochs,
-        validation: None,
+        validation,
         created_by: format!("nesf-train {}", env!("CARGO_PKG_VERSION")),
         notes: format!(
-            "trained with tch/libtorch; batch {}, lr {} (x{} every {} epochs), seed {}, \
-             vae {}; validation loss {val}; BatchNorm folded into the Linear layers",
-            cfg.batch_size, cfg.lr, cfg.lr_gamma, cfg.lr_step, cfg.seed, cfg.model.vae
+            "trained with tch/libtorch; batch {}, peak lr {}{}, {} epochs planned, seed {}, \
+             vae {}; recipe {}; validation loss {val}; BatchNorm folded into the Linear layers",
+            cfg.batch_size,
+            cfg.lr,
+            match cfg.recipe.schedule {
+                Schedule::Step => format!(" (x{} every {} epochs)", cfg.lr_gamma, cfg.lr_step),
+                Schedule::Cosine { warmup } => {
+                    format!(" (cosine to 0 after {warmup} warm-up epochs)")
+                }
+            },
+            cfg.epochs,
+            cfg.seed,
+            cfg.model.vae,
+            serde_json::to_string(&cfg.recipe).unwrap_or_default()
         ),
     };
     let b = Bundle::from_weights(
@@ -63,11 +80,38 @@ pub fn bundle(model: &Nesf, meta: &Meta) -> Result<(Bundle, NesfWeights)> {
     Ok((b, weights))
 }
 
+/// The metrics of `bundle` on the structures of `file` (the library's model, decoder with the
+/// bundle's defaults, and metrics), decoded one batch at a time.
+pub fn validate(bundle: &Bundle, file: &Path) -> Result<Metrics> {
+    let model = Model::from_bundle(bundle.clone(), &ModelOptions::default())?;
+    let structures = nesf::io::read(file)?;
+    let options = model.decode_options().clone();
+    let mut acc = MetricsAccumulator::new();
+    for chunk in structures.chunks(options.batch_size) {
+        let decoded = model.autoencode(chunk, &options)?;
+        for (truth, d) in chunk.iter().zip(&decoded) {
+            acc.add_decoded(truth, d);
+        }
+    }
+    Ok(acc.finish())
+}
+
 /// Writes the bundle of checkpoint `checkpoint` to `out`: a folder when `out` ends with a
-/// slash or is an existing folder, otherwise one file (conventionally `*.nesf`).
-pub fn export(checkpoint: &Path, out: &Path) -> Result<Bundle> {
+/// slash or is an existing folder, otherwise one file (conventionally `*.nesf`). With
+/// `measure`, the bundle's metrics on the run's validation set go into its provenance (when
+/// ONNX Runtime cannot run here, a warning says so and the bundle is written without them).
+pub fn export(checkpoint: &Path, out: &Path, measure: bool) -> Result<Bundle> {
     let (model, meta) = load_model(checkpoint, Device::Cpu)?;
-    let (b, _) = bundle(&model, &meta)?;
+    let (mut b, _) = bundle(&model, &meta, None)?;
+    if measure {
+        match validate(&b, &meta.config.val) {
+            Ok(m) => b = bundle(&model, &meta, Some(m))?.0,
+            Err(e) => eprintln!(
+                "warning: the validation metrics were not measured ({e:#}); the bundle is \
+                 written without them"
+            ),
+        }
+    }
     let as_dir = out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/');
     if as_dir {
         b.write_dir(out)?;

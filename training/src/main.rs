@@ -59,6 +59,9 @@ enum Command {
         /// Export the latest checkpoint instead of the best one.
         #[arg(long)]
         latest: bool,
+        /// Do not decode the run's validation set to record its metrics in the provenance.
+        #[arg(long)]
+        no_validation: bool,
     },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
@@ -437,10 +440,24 @@ fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()>
     Ok(())
 }
 
-fn run_export(dir: &Path, out: &Path, latest: bool) -> Result<()> {
+fn run_export(dir: &Path, out: &Path, latest: bool, measure: bool) -> Result<()> {
     let ck = dir.join(if latest { CHECKPOINT } else { BEST });
-    let b = export::export(&ck, out)?;
+    let b = export::export(&ck, out, measure)?;
     let m = b.manifest();
+    if let Some(v) = &m.provenance.validation {
+        eprintln!(
+            "validation: atom-count error {:.2} %, position error {:.4} / {:.4} Å, species \
+             error {:.2} / {:.2} %, lattice {:.3} Å / {:.2} deg ({} structures)",
+            100.0 * v.atom_count_error,
+            v.position_error_actual,
+            v.position_error_detected,
+            100.0 * v.species_error_actual,
+            100.0 * v.species_error_detected,
+            v.lattice_length_error,
+            v.lattice_angle_error_deg,
+            v.structures
+        );
+    }
     eprintln!(
         "wrote {} ({} species, latent {}, from {}; {})",
         out.display(),
@@ -460,9 +477,12 @@ fn main() -> ExitCode {
             eprintln!("wrote {}", p.display());
             ExitCode::SUCCESS
         }),
-        Some(Command::Export { dir, out, latest }) => {
-            run_export(&dir, &out, latest).map(|_| ExitCode::SUCCESS)
-        }
+        Some(Command::Export {
+            dir,
+            out,
+            latest,
+            no_validation,
+        }) => run_export(&dir, &out, latest, !no_validation).map(|_| ExitCode::SUCCESS),
         Some(Command::Split {
             data,
             folds,

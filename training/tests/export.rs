@@ -28,7 +28,15 @@ fn exported_bundle_matches_tch_and_decodes() {
     assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
 
     let bundle_path = dir.path().join("model.nesf");
-    export::export(&run.join(BEST), &bundle_path).unwrap();
+    let written = export::export(&run.join(BEST), &bundle_path, true).unwrap();
+    // the provenance records the bundle's metrics on the run's validation set
+    let v = written
+        .manifest()
+        .provenance
+        .validation
+        .as_ref()
+        .expect("validation metrics");
+    assert_eq!(v.structures, 8);
     let (model_t, meta) = export::load_model(&run.join(BEST), Device::Cpu).unwrap();
     let options = ModelOptions {
         threads: 2,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the README's results table: the paper's metrics (nesf eval --json) of the shipped
-# models on their evaluation sets, as Markdown rows.
+# models on their evaluation sets and the StructureMatcher match rate of the decoded structures
+# (python -m nesf.matching: stol 0.5, ltol 0.3, angle_tol 10), as Markdown rows.
 #
 #   scripts/results.sh [SET...] [-- --limit N]   # SET: lcs6, ybco13, icsg3d (default: all);
 #                                                # N: only the first N structures of each set
@@ -16,7 +17,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/provision-onnxruntime.sh >/dev/null
 cargo build --release --quiet --bin nesf
+python3 -c "import nesf.matching, pymatgen" 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check "./bindings/python[test]"
 nesf=target/release/nesf
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 sets=()
 while [[ $# -gt 0 && "$1" != "--" ]]; do
     case "$1" in
@@ -27,6 +32,11 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do
 done
 [[ $# -gt 0 ]] && shift
 extra=("$@")
+# the match rate covers the structures evaluated: the first N with --limit N
+match_limit=()
+for ((i = 0; i + 1 < ${#extra[@]}; i++)); do
+    [[ "${extra[$i]}" == --limit ]] && match_limit=(--limit "${extra[$((i + 1))]}")
+done
 [[ ${#sets[@]} -gt 0 ]] || sets=(lcs6 ybco13 icsg3d)
 want() { [[ " ${sets[*]} " == *" $1 "* ]]; }
 
@@ -35,20 +45,25 @@ row() {
     [[ -f "$model" ]] || return 0
     local start json
     start=$(date +%s)
-    json=$("$nesf" eval --model "$model" "$file" --json "${extra[@]}")
-    [[ -z "${fold_jsons:-}" ]] || echo "$json" >> "$fold_jsons"
-    python3 - "$name" "$json" "$(($(date +%s) - start))" <<'PY'
+    json=$("$nesf" eval --model "$model" "$file" --json -o "$tmp/decoded.extxyz" "${extra[@]}")
+    local seconds=$(($(date +%s) - start))
+    match=$(python3 -m nesf.matching "$file" "$tmp/decoded.extxyz" --json "${match_limit[@]}" |
+        python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))')
+    [[ -z "${fold_jsons:-}" ]] || echo "$json $match" >> "$fold_jsons"
+    python3 - "$name" "$json" "$match" "$seconds" <<'PY'
 import json, sys
-name, m, seconds = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+name, m, match, seconds = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+rmse = "-" if match["mean_rmse"] is None else f"{match['mean_rmse']:.3f}"
 print(f"| {name} | {m['structures']} | {m['failures']} | {100 * m['atom_count_error']:.2f} % "
       f"| {m['position_error_actual']:.4f} | {m['position_error_detected']:.4f} "
       f"| {100 * m['species_error_actual']:.2f} % | {100 * m['species_error_detected']:.2f} % "
-      f"| {m['lattice_length_error']:.3f} | {m['lattice_angle_error_deg']:.2f} | {seconds} s |")
+      f"| {m['lattice_length_error']:.3f} | {m['lattice_angle_error_deg']:.2f} "
+      f"| {100 * match['rate']:.2f} % | {rmse} | {seconds} s |")
 PY
 }
 
-echo "| model on set | structures | failures | atom-count error | position error actual (Å) | position error detected (Å) | species error actual | species error detected | lattice length error (Å) | lattice angle error (°) | eval time |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| model on set | structures | failures | atom-count error | position error actual (Å) | position error detected (Å) | species error actual | species error detected | lattice length error (Å) | lattice angle error (°) | match rate | match RMSE | eval time |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 if want lcs6; then
     row "default (LCS6Å) on lcs6-val" models/default.nesf data/lcs6-val.extxyz
 fi
@@ -61,14 +76,21 @@ if want ybco13; then
     # the mean over the trained folds (each fold weighs the same)
     python3 - "$fold_jsons" <<'PY'
 import json, sys
-folds = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+folds, matches = [], []
+for line in open(sys.argv[1]):
+    if line.strip():
+        metrics, end = json.JSONDecoder().raw_decode(line)
+        folds.append(metrics)
+        matches.append(json.loads(line[end:]))
 if folds:
     m = {k: sum(f[k] for f in folds) / len(folds) for k in folds[0]}
+    rate = sum(x["rate"] for x in matches) / len(matches)
     print(f"| YBCO13 mean of {len(folds)} folds | {sum(f['structures'] for f in folds)} "
           f"| {sum(f['failures'] for f in folds)} | {100 * m['atom_count_error']:.2f} % "
           f"| {m['position_error_actual']:.4f} | {m['position_error_detected']:.4f} "
           f"| {100 * m['species_error_actual']:.2f} % | {100 * m['species_error_detected']:.2f} % "
-          f"| {m['lattice_length_error']:.3f} | {m['lattice_angle_error_deg']:.2f} | |")
+          f"| {m['lattice_length_error']:.3f} | {m['lattice_angle_error_deg']:.2f} "
+          f"| {100 * rate:.2f} % | | |")
 PY
     rm -f "$fold_jsons"
     fold_jsons=

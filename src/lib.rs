@@ -15,6 +15,8 @@ pub mod crystal;
 pub mod decode;
 pub mod error;
 pub mod field;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod io;
 pub mod metrics;
 pub mod model;

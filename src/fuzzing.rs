@@ -1,0 +1,93 @@
+//! The checks the fuzz targets (`fuzz/`, run with cargo-fuzz) make of arbitrary bytes, shared
+//! with the replay of their corpus (`tests/fuzz_corpus.rs`), so that every input found stays
+//! checked by `cargo test`. Each function panics only when a property every input must have is
+//! broken; errors for bad input are the expected outcome.
+
+use std::ffi::CString;
+use std::path::PathBuf;
+
+use once_cell::sync::Lazy;
+
+use crate::capi;
+use crate::io::{self, Format};
+use crate::model::Bundle;
+
+/// One format's reader: it returns structures or an error; what it returns can be written in
+/// that format and read back to as many structures.
+pub fn parse(data: &[u8], format: Format) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return; // io::read refuses non-UTF-8 before any reader sees it
+    };
+    let Ok(structures) = io::parse(text, format, "fuzz") else {
+        return;
+    };
+    if let Ok(written) = io::to_string(&structures, format) {
+        let again = io::parse(&written, format, "fuzz")
+            .unwrap_or_else(|e| panic!("nesf wrote a file it cannot read: {e}\n{written}"));
+        assert_eq!(again.len(), structures.len());
+    }
+}
+
+/// The bundle loader: a bundle or an error; a bundle it accepts survives writing and loading.
+pub fn bundle(data: &[u8]) {
+    if let Ok(b) = Bundle::from_bytes(data) {
+        let bytes = b.to_bytes().expect("an accepted bundle can be written");
+        Bundle::from_bytes(&bytes).expect("a written bundle loads");
+    }
+}
+
+/// A scratch folder for [`capi_read`]'s files, one per process.
+static SCRATCH: Lazy<PathBuf> = Lazy::new(|| {
+    let dir = std::env::temp_dir().join(format!("nesf-fuzz-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+});
+
+/// `nesf_structures_read` on a file holding `data[1..]`, named for the format `data[0]`
+/// chooses; a list it returns can be counted, read and freed.
+pub fn capi_read(data: &[u8]) {
+    let Some((&choice, content)) = data.split_first() else {
+        return;
+    };
+    let name = ["fuzz.extxyz", "fuzz.cif", "POSCAR"][usize::from(choice % 3)];
+    let path = SCRATCH.join(name);
+    if std::fs::write(&path, content).is_err() {
+        return;
+    }
+    let c_path = CString::new(path.to_string_lossy().as_bytes()).expect("no NUL in the path");
+    let mut list = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated path and a valid out-pointer; the list is freed below.
+    let status = unsafe { capi::nesf_structures_read(c_path.as_ptr(), &mut list) };
+    if status != capi::nesf_status_t::NESF_SUCCESS {
+        assert!(list.is_null(), "a failed read handed out a list");
+        return;
+    }
+    let mut count = 0;
+    // SAFETY: `list` is the live list just returned, `count` and `n` are writable, each `s` is
+    // a live structure until freed, and `positions` holds the 3 x n doubles asked for.
+    unsafe {
+        assert_eq!(
+            capi::nesf_structures_count(list, &mut count),
+            capi::nesf_status_t::NESF_SUCCESS
+        );
+        for i in 0..count {
+            let mut s = std::ptr::null_mut();
+            assert_eq!(
+                capi::nesf_structures_get(list, i, &mut s),
+                capi::nesf_status_t::NESF_SUCCESS
+            );
+            let mut n = 0;
+            assert_eq!(
+                capi::nesf_structure_atom_count(s, &mut n),
+                capi::nesf_status_t::NESF_SUCCESS
+            );
+            let mut positions = vec![0.0; 3 * n];
+            assert_eq!(
+                capi::nesf_structure_positions(s, positions.as_mut_ptr(), positions.len()),
+                capi::nesf_status_t::NESF_SUCCESS
+            );
+            capi::nesf_structure_free(s);
+        }
+        capi::nesf_structures_free(list);
+    }
+}

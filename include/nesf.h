@@ -276,6 +276,12 @@ extern "C" {
 /**
  * Fills `options` with the paper's decoder settings. `options->struct_size` must be set
  * first. A model may have its own defaults: see `nesf_model_decode_options()`.
+ *
+ * # Safety
+ * `options` is NULL or points to a `nesf_decode_options_t` whose `struct_size` is set (the
+ * other fields may be uninitialised), readable and writable for `struct_size` bytes. NULL is
+ * reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs shorter than their
+ * `struct_size` cannot be detected.
  */
 enum nesf_status_t nesf_decode_options_init(struct nesf_decode_options_t *options);
 
@@ -290,6 +296,12 @@ const char *nesf_last_error(void);
  * Writes `steps` latent vectors evenly spaced on the straight line from `start` to `end`
  * (both included) into `latents[steps][latent_size]`; `latents_len` is the number of floats
  * it holds (at least steps x latent_size). `steps` must be at least 2; values must be finite.
+ *
+ * # Safety
+ * `start` and `end` are NULL or point to `latent_size` readable floats each; `latents` is NULL
+ * or points to `latents_len` writable floats, overlapping neither `start` nor `end`. NULL
+ * (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+ * pointers and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_latents_interpolate(const float *start,
                                             const float *end,
@@ -303,6 +315,15 @@ enum nesf_status_t nesf_latents_interpolate(const float *start,
  * `latent_size` must be the model's) into a new list of structures owned by the caller, in
  * the same order. `options` may be NULL for the model's defaults. A latent in which no atom
  * is found gives a structure with 0 atoms. `*structures` is NULL on failure.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `latents` is
+ * NULL or points to `n_latents` x `latent_size` readable floats; `options` is NULL (defaults)
+ * or points to an initialised `nesf_decode_options_t` readable for `options->struct_size`
+ * bytes; `structures` is NULL or points to a writable `nesf_structures_t *`. A NULL `model` or
+ * `structures`, or a NULL `latents` of nonzero length, is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and too
+ * short buffers or structs cannot be detected.
  */
 enum nesf_status_t nesf_model_decode(const struct nesf_model_t *model,
                                      const float *latents,
@@ -314,6 +335,13 @@ enum nesf_status_t nesf_model_decode(const struct nesf_model_t *model,
 /**
  * Fills `options` with the model's decoder defaults (from its manifest).
  * `options->struct_size` must be set first.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `options` is
+ * NULL or points to a `nesf_decode_options_t` whose `struct_size` is set, readable and
+ * writable for `struct_size` bytes. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers, freed or wrongly typed handles and structs shorter than their
+ * `struct_size` cannot be detected.
  */
 enum nesf_status_t nesf_model_decode_options(const struct nesf_model_t *model,
                                              struct nesf_decode_options_t *options);
@@ -322,6 +350,13 @@ enum nesf_status_t nesf_model_decode_options(const struct nesf_model_t *model,
  * Encodes every structure of the list into `latents[count][latent_size]` (row-major);
  * `latents_len` is the number of floats it holds (at least count x latent_size). Fails for a
  * structure without atoms or with an element outside the model's vocabulary.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `structures` is
+ * NULL or a live `nesf_structures_t` handle, not freed or changed by another thread during the
+ * call; `latents` is NULL or points to `latents_len` writable floats. NULL (except for a
+ * buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed
+ * or wrongly typed handles and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_model_encode(const struct nesf_model_t *model,
                                      const struct nesf_structures_t *structures,
@@ -330,11 +365,21 @@ enum nesf_status_t nesf_model_encode(const struct nesf_model_t *model,
 
 /**
  * Frees a model. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle that no other thread is using; after the
+ * call it, and every string it handed out, is invalid. Dangling pointers and handles already
+ * freed (double free) or of another type cannot be detected.
  */
 void nesf_model_free(struct nesf_model_t *model);
 
 /**
  * The size of the model's latent vectors.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `latent_size` is
+ * NULL or points to a writable `size_t`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers and freed or wrongly typed handles cannot be detected.
  */
 enum nesf_status_t nesf_model_latent_size(const struct nesf_model_t *model,
                                           size_t *latent_size);
@@ -343,6 +388,13 @@ enum nesf_status_t nesf_model_latent_size(const struct nesf_model_t *model,
  * Loads a model bundle (a `*.nesf` file or a bundle folder) from `path`. `options` may be
  * NULL for the defaults (CPU). ONNX Runtime is loaded first if it is not yet (see
  * `nesf_runtime_load()`). `*model` receives the new model, or NULL on failure.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `options` is NULL (defaults) or points to an
+ * initialised `nesf_model_options_t` readable for `options->struct_size` bytes; `model` is
+ * NULL or points to a writable `nesf_model_t *`. A NULL `path` or `model` is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, strings without their NUL and structs
+ * shorter than their `struct_size` cannot be detected.
  */
 enum nesf_status_t nesf_model_load(const char *path,
                                    const struct nesf_model_options_t *options,
@@ -352,6 +404,12 @@ enum nesf_status_t nesf_model_load(const char *path,
  * Loads the model embedded in the library (the LCS6Å model). Fails with
  * `NESF_ERROR_NO_DEFAULT_MODEL` in a build without the `default-model` feature. `options` may
  * be NULL.
+ *
+ * # Safety
+ * `options` is NULL (defaults) or points to an initialised `nesf_model_options_t` readable for
+ * `options->struct_size` bytes; `model` is NULL or points to a writable `nesf_model_t *`. A
+ * NULL `model` is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs
+ * shorter than their `struct_size` cannot be detected.
  */
 enum nesf_status_t nesf_model_load_default(const struct nesf_model_options_t *options,
                                            struct nesf_model_t **model);
@@ -359,6 +417,13 @@ enum nesf_status_t nesf_model_load_default(const struct nesf_model_options_t *op
 /**
  * Loads a model bundle file from the `size` bytes at `data` (the library copies what it
  * needs). `options` may be NULL for the defaults. `*model` receives the new model, or NULL.
+ *
+ * # Safety
+ * `data` is NULL or points to `size` readable bytes, not changed during the call; `options` is
+ * NULL (defaults) or points to an initialised `nesf_model_options_t` readable for
+ * `options->struct_size` bytes; `model` is NULL or points to a writable `nesf_model_t *`. A
+ * NULL `data` or `model` is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, too
+ * short buffers and structs shorter than their `struct_size` cannot be detected.
  */
 enum nesf_status_t nesf_model_load_from_memory(const uint8_t *data,
                                                size_t size,
@@ -369,6 +434,11 @@ enum nesf_status_t nesf_model_load_from_memory(const uint8_t *data,
  * The model's manifest as JSON (format version, species vocabulary, latent size, bounding
  * box, decoder defaults, provenance). The string is owned by the model and valid until it is
  * freed.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `json` is NULL
+ * or points to a writable `const char *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers and freed or wrongly typed handles cannot be detected.
  */
 enum nesf_status_t nesf_model_manifest(const struct nesf_model_t *model,
                                        const char **json);
@@ -376,6 +446,12 @@ enum nesf_status_t nesf_model_manifest(const struct nesf_model_t *model,
 /**
  * Fills `options` with the defaults: CPU, no fallback, ONNX Runtime's choice of threads,
  * 65536 points per run. `options->struct_size` must be set first.
+ *
+ * # Safety
+ * `options` is NULL or points to a `nesf_model_options_t` whose `struct_size` is set (the
+ * other fields may be uninitialised), readable and writable for `struct_size` bytes. NULL is
+ * reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs shorter than their
+ * `struct_size` cannot be detected.
  */
 enum nesf_status_t nesf_model_options_init(struct nesf_model_options_t *options);
 
@@ -384,6 +460,12 @@ enum nesf_status_t nesf_model_options_init(struct nesf_model_options_t *options)
  * `NESF_PROVIDER_CUDA`, `*device_id` the CUDA device (0 on the CPU), `*description` a
  * sentence such as "CPU" or "CPU (CUDA (device 0) was requested but cannot run: ...)". The
  * string is owned by the model and valid until it is freed.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `provider` and
+ * `device_id` are NULL or point to a writable `int32_t` each; `description` is NULL or points
+ * to a writable `const char *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+ * pointers and freed or wrongly typed handles cannot be detected.
  */
 enum nesf_status_t nesf_model_provider(const struct nesf_model_t *model,
                                        int32_t *provider,
@@ -393,6 +475,12 @@ enum nesf_status_t nesf_model_provider(const struct nesf_model_t *model,
 /**
  * Copies the model's species vocabulary (atomic numbers, ascending) into `numbers`;
  * `numbers_len` is its length (at least `nesf_model_species_count()`).
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `numbers` is
+ * NULL or points to `numbers_len` writable `int32_t`. NULL (except for a buffer of length 0)
+ * is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed
+ * handles and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_model_species(const struct nesf_model_t *model,
                                       int32_t *numbers,
@@ -400,6 +488,11 @@ enum nesf_status_t nesf_model_species(const struct nesf_model_t *model,
 
 /**
  * The number of species (elements) the model knows.
+ *
+ * # Safety
+ * `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `count` is NULL
+ * or points to a writable `size_t`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers and freed or wrongly typed handles cannot be detected.
  */
 enum nesf_status_t nesf_model_species_count(const struct nesf_model_t *model,
                                             size_t *count);
@@ -412,6 +505,12 @@ enum nesf_status_t nesf_model_species_count(const struct nesf_model_t *model,
  * tried; asking for another file than the one already loaded fails. Loading a model calls this
  * with NULL when no library is loaded yet. `*loaded_path` and `*version` (e.g. "1.31.1")
  * receive static strings.
+ *
+ * # Safety
+ * `path` is NULL (search) or a NUL-terminated string; `loaded_path` and `version` are NULL or
+ * point to a writable `const char *` each. A NULL `loaded_path` or `version` is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and strings without their NUL cannot be
+ * detected.
  */
 enum nesf_status_t nesf_runtime_load(const char *path,
                                      const char **loaded_path,
@@ -419,6 +518,12 @@ enum nesf_status_t nesf_runtime_load(const char *path,
 
 /**
  * Number of atoms (0 for a decoded structure in which no atom was found).
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `n_atoms` is NULL or points to a writable `size_t`. NULL is reported
+ * as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles
+ * cannot be detected.
  */
 enum nesf_status_t nesf_structure_atom_count(const struct nesf_structure_t *structure,
                                              size_t *n_atoms);
@@ -428,6 +533,12 @@ enum nesf_status_t nesf_structure_atom_count(const struct nesf_structure_t *stru
  * with the atom's species, 0 to 1) into `confidence`; `confidence_len` is its length (at
  * least n_atoms). Fails with `NESF_ERROR_INVALID_ARGUMENT` for a structure that was not
  * decoded.
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `confidence` is NULL or points to `confidence_len` writable floats.
+ * NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_structure_confidence(const struct nesf_structure_t *structure,
                                              float *confidence,
@@ -437,6 +548,12 @@ enum nesf_status_t nesf_structure_confidence(const struct nesf_structure_t *stru
  * Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
  * of doubles it holds (at least 3 x n_atoms). Fails like `nesf_structure_lattice()` when the
  * predicted lattice forms no cell.
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `positions` is NULL or points to `positions_len` writable doubles.
+ * NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_structure_fractional_positions(const struct nesf_structure_t *structure,
                                                        double *positions,
@@ -444,11 +561,22 @@ enum nesf_status_t nesf_structure_fractional_positions(const struct nesf_structu
 
 /**
  * Frees a structure. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle that no other thread is using; after
+ * the call it, and the id string it handed out, is invalid. Dangling pointers and handles
+ * already freed (double free) or of another type cannot be detected.
  */
 void nesf_structure_free(struct nesf_structure_t *structure);
 
 /**
  * Whether the structure has a per-atom confidence (true for decoded structures).
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `has_confidence` is NULL or points to a writable `bool`. NULL is
+ * reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed
+ * handles cannot be detected.
  */
 enum nesf_status_t nesf_structure_has_confidence(const struct nesf_structure_t *structure,
                                                  bool *has_confidence);
@@ -457,6 +585,12 @@ enum nesf_status_t nesf_structure_has_confidence(const struct nesf_structure_t *
  * The structure's id (a frame's `material_id`, a CIF block name; set by
  * `nesf_structure_set_id()`), or NULL when it has none. `*id` points into the structure: it
  * stays valid until the structure is freed or its id is set again.
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `id` is NULL or points to a writable `const char *`. NULL is
+ * reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed
+ * handles cannot be detected.
  */
 enum nesf_status_t nesf_structure_id(const struct nesf_structure_t *structure,
                                      const char **id);
@@ -465,6 +599,12 @@ enum nesf_status_t nesf_structure_id(const struct nesf_structure_t *structure,
  * Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
  * `NESF_ERROR_INVALID_STRUCTURE` for a decoded structure whose predicted lattice parameters
  * form no cell (`nesf_structure_lattice_parameters()` still gives them).
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `lattice` is NULL or points to 9 writable doubles. NULL is reported
+ * as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and too
+ * short buffers cannot be detected.
  */
 enum nesf_status_t nesf_structure_lattice(const struct nesf_structure_t *structure,
                                           double *lattice);
@@ -472,6 +612,12 @@ enum nesf_status_t nesf_structure_lattice(const struct nesf_structure_t *structu
 /**
  * Copies the lattice parameters: `lengths` a, b, c (3 values, Å) and `angles` alpha, beta,
  * gamma (3 values, degrees); for a decoded structure, as the lattice heads predicted them.
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `lengths` and `angles` are NULL or point to 3 writable doubles each,
+ * not overlapping. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed
+ * or wrongly typed handles and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_structure_lattice_parameters(const struct nesf_structure_t *structure,
                                                      double *lengths,
@@ -482,6 +628,12 @@ enum nesf_status_t nesf_structure_lattice_parameters(const struct nesf_structure
  * positions (`positions[n_atoms][3]`, Å) and atomic numbers (1 to 118). Fails on zero atoms,
  * non-finite numbers, a degenerate cell or an unknown element. `*structure` receives the new
  * structure, or NULL on failure.
+ *
+ * # Safety
+ * `lattice` is NULL or points to 9 readable doubles, `positions` to `n_atoms` x 3 readable
+ * doubles and `numbers` to `n_atoms` readable `int32_t`; `structure` is NULL or points to a
+ * writable `nesf_structure_t *`. NULL (except for a buffer of length 0) is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_structure_new(const double *lattice,
                                       const double *positions,
@@ -491,6 +643,12 @@ enum nesf_status_t nesf_structure_new(const double *lattice,
 
 /**
  * Copies the atomic numbers into `numbers`; `numbers_len` is its length (at least n_atoms).
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `numbers` is NULL or points to `numbers_len` writable `int32_t`.
+ * NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_structure_numbers(const struct nesf_structure_t *structure,
                                           int32_t *numbers,
@@ -499,6 +657,12 @@ enum nesf_status_t nesf_structure_numbers(const struct nesf_structure_t *structu
 /**
  * Copies the Cartesian positions (Å) into `positions[n_atoms][3]`; `positions_len` is the
  * number of doubles it holds (at least 3 x n_atoms, else `NESF_ERROR_BUFFER_TOO_SMALL`).
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+ * thread during the call; `positions` is NULL or points to `positions_len` writable doubles.
+ * NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+ * dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
  */
 enum nesf_status_t nesf_structure_positions(const struct nesf_structure_t *structure,
                                             double *positions,
@@ -508,24 +672,48 @@ enum nesf_status_t nesf_structure_positions(const struct nesf_structure_t *struc
  * Sets the structure's id (UTF-8, NUL-terminated, copied), or removes it with NULL. Written
  * to files as the extended XYZ `material_id` and the CIF block name. Not while another thread
  * reads the same structure.
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle that no other thread uses during the
+ * call; `id` is NULL (no id) or a NUL-terminated string. A NULL `structure` is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and strings
+ * without their NUL cannot be detected.
  */
 enum nesf_status_t nesf_structure_set_id(struct nesf_structure_t *structure,
                                          const char *id);
 
 /**
  * Number of structures in the list.
+ *
+ * # Safety
+ * `structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+ * thread during the call; `count` is NULL or points to a writable `size_t`. NULL is reported
+ * as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles
+ * cannot be detected.
  */
 enum nesf_status_t nesf_structures_count(const struct nesf_structures_t *structures,
                                          size_t *count);
 
 /**
  * Frees a list and every structure in it. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `structures` is NULL or a live `nesf_structures_t` handle that no other thread is using;
+ * after the call it is invalid (structures taken from it with `nesf_structures_get()` are
+ * copies and stay valid). Dangling pointers and handles already freed (double free) or of
+ * another type cannot be detected.
  */
 void nesf_structures_free(struct nesf_structures_t *structures);
 
 /**
  * A copy of structure `index` (0-based) of the list, owned by the caller (free it with
  * `nesf_structure_free()`); NULL on failure.
+ *
+ * # Safety
+ * `structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+ * thread during the call; `structure` is NULL or points to a writable `nesf_structure_t *`.
+ * NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly
+ * typed handles cannot be detected.
  */
 enum nesf_status_t nesf_structures_get(const struct nesf_structures_t *structures,
                                        size_t index,
@@ -533,11 +721,21 @@ enum nesf_status_t nesf_structures_get(const struct nesf_structures_t *structure
 
 /**
  * Creates an empty list of structures.
+ *
+ * # Safety
+ * `structures` is NULL or points to a writable `nesf_structures_t *`. NULL is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers cannot be detected.
  */
 enum nesf_status_t nesf_structures_new(struct nesf_structures_t **structures);
 
 /**
  * Appends a copy of `structure` to the list (the caller keeps ownership of `structure`).
+ *
+ * # Safety
+ * `structures` is NULL or a live `nesf_structures_t` handle that no other thread uses during
+ * the call; `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by
+ * another thread during the call. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+ * pointers and freed or wrongly typed handles cannot be detected.
  */
 enum nesf_status_t nesf_structures_push(struct nesf_structures_t *structures,
                                         const struct nesf_structure_t *structure);
@@ -545,6 +743,11 @@ enum nesf_status_t nesf_structures_push(struct nesf_structures_t *structures,
 /**
  * Reads every structure of the file at `path` (extended XYZ and CIF may hold many) into a new
  * list owned by the caller; NULL on failure.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `structures` is NULL or points to a writable
+ * `nesf_structures_t *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers
+ * and strings without their NUL cannot be detected.
  */
 enum nesf_status_t nesf_structures_read(const char *path,
                                         struct nesf_structures_t **structures);
@@ -552,6 +755,12 @@ enum nesf_status_t nesf_structures_read(const char *path,
 /**
  * Writes every structure of the list to the file at `path` (a POSCAR holds exactly one).
  * Fails for a structure without atoms.
+ *
+ * # Safety
+ * `structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+ * thread during the call; `path` is NULL or a NUL-terminated string. NULL is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and strings
+ * without their NUL cannot be detected.
  */
 enum nesf_status_t nesf_structures_write(const struct nesf_structures_t *structures,
                                          const char *path);

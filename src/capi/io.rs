@@ -9,6 +9,11 @@ use super::structure::{clear_out, hand_out, nesf_structure_t, nesf_structures_t}
 
 /// Reads every structure of the file at `path` (extended XYZ and CIF may hold many) into a new
 /// list owned by the caller; NULL on failure.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string; `structures` is NULL or points to a writable
+/// `nesf_structures_t *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers
+/// and strings without their NUL cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structures_read(
     path: *const c_char,
@@ -28,6 +33,12 @@ pub unsafe extern "C" fn nesf_structures_read(
 
 /// Writes every structure of the list to the file at `path` (a POSCAR holds exactly one).
 /// Fails for a structure without atoms.
+///
+/// # Safety
+/// `structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+/// thread during the call; `path` is NULL or a NUL-terminated string. NULL is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and strings
+/// without their NUL cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structures_write(
     structures: *const nesf_structures_t,

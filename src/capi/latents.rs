@@ -8,6 +8,12 @@ use super::status::{check_capacity, checked_product, guard, input_slice, output_
 /// Writes `steps` latent vectors evenly spaced on the straight line from `start` to `end`
 /// (both included) into `latents[steps][latent_size]`; `latents_len` is the number of floats
 /// it holds (at least steps x latent_size). `steps` must be at least 2; values must be finite.
+///
+/// # Safety
+/// `start` and `end` are NULL or point to `latent_size` readable floats each; `latents` is NULL
+/// or points to `latents_len` writable floats, overlapping neither `start` nor `end`. NULL
+/// (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+/// pointers and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_latents_interpolate(
     start: *const f32,

@@ -10,7 +10,6 @@
 //! The functions are `unsafe`: they trust the caller (C, C++, Fortran, Julia) to pass pointers
 //! valid for the lengths the header documents, as any C library does.
 #![allow(non_camel_case_types)]
-#![allow(clippy::missing_safety_doc)]
 
 pub mod io;
 pub mod latents;

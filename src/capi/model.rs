@@ -71,6 +71,13 @@ unsafe fn load_with(
 /// Loads a model bundle (a `*.nesf` file or a bundle folder) from `path`. `options` may be
 /// NULL for the defaults (CPU). ONNX Runtime is loaded first if it is not yet (see
 /// `nesf_runtime_load()`). `*model` receives the new model, or NULL on failure.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string; `options` is NULL (defaults) or points to an
+/// initialised `nesf_model_options_t` readable for `options->struct_size` bytes; `model` is
+/// NULL or points to a writable `nesf_model_t *`. A NULL `path` or `model` is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, strings without their NUL and structs
+/// shorter than their `struct_size` cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_load(
     path: *const c_char,
@@ -87,6 +94,13 @@ pub unsafe extern "C" fn nesf_model_load(
 
 /// Loads a model bundle file from the `size` bytes at `data` (the library copies what it
 /// needs). `options` may be NULL for the defaults. `*model` receives the new model, or NULL.
+///
+/// # Safety
+/// `data` is NULL or points to `size` readable bytes, not changed during the call; `options` is
+/// NULL (defaults) or points to an initialised `nesf_model_options_t` readable for
+/// `options->struct_size` bytes; `model` is NULL or points to a writable `nesf_model_t *`. A
+/// NULL `data` or `model` is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, too
+/// short buffers and structs shorter than their `struct_size` cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_load_from_memory(
     data: *const u8,
@@ -108,6 +122,12 @@ pub unsafe extern "C" fn nesf_model_load_from_memory(
 /// Loads the model embedded in the library (the LCS6Å model). Fails with
 /// `NESF_ERROR_NO_DEFAULT_MODEL` in a build without the `default-model` feature. `options` may
 /// be NULL.
+///
+/// # Safety
+/// `options` is NULL (defaults) or points to an initialised `nesf_model_options_t` readable for
+/// `options->struct_size` bytes; `model` is NULL or points to a writable `nesf_model_t *`. A
+/// NULL `model` is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs
+/// shorter than their `struct_size` cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_load_default(
     options: *const nesf_model_options_t,
@@ -128,6 +148,11 @@ pub unsafe extern "C" fn nesf_model_load_default(
 }
 
 /// Frees a model. NULL is accepted and ignored.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle that no other thread is using; after the
+/// call it, and every string it handed out, is invalid. Dangling pointers and handles already
+/// freed (double free) or of another type cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_free(model: *mut nesf_model_t) {
     guard_value("nesf_model_free", (), || {
@@ -139,6 +164,11 @@ pub unsafe extern "C" fn nesf_model_free(model: *mut nesf_model_t) {
 }
 
 /// The size of the model's latent vectors.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `latent_size` is
+/// NULL or points to a writable `size_t`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers and freed or wrongly typed handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_latent_size(
     model: *const nesf_model_t,
@@ -152,6 +182,11 @@ pub unsafe extern "C" fn nesf_model_latent_size(
 }
 
 /// The number of species (elements) the model knows.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `count` is NULL
+/// or points to a writable `size_t`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers and freed or wrongly typed handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_species_count(
     model: *const nesf_model_t,
@@ -166,6 +201,12 @@ pub unsafe extern "C" fn nesf_model_species_count(
 
 /// Copies the model's species vocabulary (atomic numbers, ascending) into `numbers`;
 /// `numbers_len` is its length (at least `nesf_model_species_count()`).
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `numbers` is
+/// NULL or points to `numbers_len` writable `int32_t`. NULL (except for a buffer of length 0)
+/// is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed
+/// handles and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_species(
     model: *const nesf_model_t,
@@ -185,6 +226,12 @@ pub unsafe extern "C" fn nesf_model_species(
 /// `NESF_PROVIDER_CUDA`, `*device_id` the CUDA device (0 on the CPU), `*description` a
 /// sentence such as "CPU" or "CPU (CUDA (device 0) was requested but cannot run: ...)". The
 /// string is owned by the model and valid until it is freed.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `provider` and
+/// `device_id` are NULL or point to a writable `int32_t` each; `description` is NULL or points
+/// to a writable `const char *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+/// pointers and freed or wrongly typed handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_provider(
     model: *const nesf_model_t,
@@ -214,6 +261,11 @@ pub unsafe extern "C" fn nesf_model_provider(
 /// The model's manifest as JSON (format version, species vocabulary, latent size, bounding
 /// box, decoder defaults, provenance). The string is owned by the model and valid until it is
 /// freed.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `json` is NULL
+/// or points to a writable `const char *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers and freed or wrongly typed handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_manifest(
     model: *const nesf_model_t,
@@ -228,6 +280,13 @@ pub unsafe extern "C" fn nesf_model_manifest(
 
 /// Fills `options` with the model's decoder defaults (from its manifest).
 /// `options->struct_size` must be set first.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `options` is
+/// NULL or points to a `nesf_decode_options_t` whose `struct_size` is set, readable and
+/// writable for `struct_size` bytes. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers, freed or wrongly typed handles and structs shorter than their
+/// `struct_size` cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_decode_options(
     model: *const nesf_model_t,
@@ -243,6 +302,13 @@ pub unsafe extern "C" fn nesf_model_decode_options(
 /// Encodes every structure of the list into `latents[count][latent_size]` (row-major);
 /// `latents_len` is the number of floats it holds (at least count x latent_size). Fails for a
 /// structure without atoms or with an element outside the model's vocabulary.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `structures` is
+/// NULL or a live `nesf_structures_t` handle, not freed or changed by another thread during the
+/// call; `latents` is NULL or points to `latents_len` writable floats. NULL (except for a
+/// buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed
+/// or wrongly typed handles and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_encode(
     model: *const nesf_model_t,
@@ -271,6 +337,15 @@ pub unsafe extern "C" fn nesf_model_encode(
 /// `latent_size` must be the model's) into a new list of structures owned by the caller, in
 /// the same order. `options` may be NULL for the model's defaults. A latent in which no atom
 /// is found gives a structure with 0 atoms. `*structures` is NULL on failure.
+///
+/// # Safety
+/// `model` is NULL or a live `nesf_model_t` handle, not freed during the call; `latents` is
+/// NULL or points to `n_latents` x `latent_size` readable floats; `options` is NULL (defaults)
+/// or points to an initialised `nesf_decode_options_t` readable for `options->struct_size`
+/// bytes; `structures` is NULL or points to a writable `nesf_structures_t *`. A NULL `model` or
+/// `structures`, or a NULL `latents` of nonzero length, is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and too
+/// short buffers or structs cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_decode(
     model: *const nesf_model_t,

@@ -388,6 +388,12 @@ pub(crate) unsafe fn write_decode_options(
 
 /// Fills `options` with the defaults: CPU, no fallback, ONNX Runtime's choice of threads,
 /// 65536 points per run. `options->struct_size` must be set first.
+///
+/// # Safety
+/// `options` is NULL or points to a `nesf_model_options_t` whose `struct_size` is set (the
+/// other fields may be uninitialised), readable and writable for `struct_size` bytes. NULL is
+/// reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs shorter than their
+/// `struct_size` cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_model_options_init(
     options: *mut nesf_model_options_t,
@@ -409,6 +415,12 @@ pub unsafe extern "C" fn nesf_model_options_init(
 
 /// Fills `options` with the paper's decoder settings. `options->struct_size` must be set
 /// first. A model may have its own defaults: see `nesf_model_decode_options()`.
+///
+/// # Safety
+/// `options` is NULL or points to a `nesf_decode_options_t` whose `struct_size` is set (the
+/// other fields may be uninitialised), readable and writable for `struct_size` bytes. NULL is
+/// reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs shorter than their
+/// `struct_size` cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_decode_options_init(
     options: *mut nesf_decode_options_t,

@@ -19,6 +19,12 @@ static LOADED: OnceCell<(CString, CString)> = OnceCell::new();
 /// tried; asking for another file than the one already loaded fails. Loading a model calls this
 /// with NULL when no library is loaded yet. `*loaded_path` and `*version` (e.g. "1.31.1")
 /// receive static strings.
+///
+/// # Safety
+/// `path` is NULL (search) or a NUL-terminated string; `loaded_path` and `version` are NULL or
+/// point to a writable `const char *` each. A NULL `loaded_path` or `version` is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and strings without their NUL cannot be
+/// detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_runtime_load(
     path: *const c_char,

@@ -148,6 +148,12 @@ pub(crate) unsafe fn clear_out<T>(out: *mut *mut T, name: &str) -> CResult {
 /// positions (`positions[n_atoms][3]`, Å) and atomic numbers (1 to 118). Fails on zero atoms,
 /// non-finite numbers, a degenerate cell or an unknown element. `*structure` receives the new
 /// structure, or NULL on failure.
+///
+/// # Safety
+/// `lattice` is NULL or points to 9 readable doubles, `positions` to `n_atoms` x 3 readable
+/// doubles and `numbers` to `n_atoms` readable `int32_t`; `structure` is NULL or points to a
+/// writable `nesf_structure_t *`. NULL (except for a buffer of length 0) is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_new(
     lattice: *const f64,
@@ -185,6 +191,11 @@ pub unsafe extern "C" fn nesf_structure_new(
 }
 
 /// Frees a structure. NULL is accepted and ignored.
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle that no other thread is using; after
+/// the call it, and the id string it handed out, is invalid. Dangling pointers and handles
+/// already freed (double free) or of another type cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_free(structure: *mut nesf_structure_t) {
     guard_value("nesf_structure_free", (), || {
@@ -196,6 +207,12 @@ pub unsafe extern "C" fn nesf_structure_free(structure: *mut nesf_structure_t) {
 }
 
 /// Number of atoms (0 for a decoded structure in which no atom was found).
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `n_atoms` is NULL or points to a writable `size_t`. NULL is reported
+/// as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles
+/// cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_atom_count(
     structure: *const nesf_structure_t,
@@ -211,6 +228,12 @@ pub unsafe extern "C" fn nesf_structure_atom_count(
 /// Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
 /// `NESF_ERROR_INVALID_STRUCTURE` for a decoded structure whose predicted lattice parameters
 /// form no cell (`nesf_structure_lattice_parameters()` still gives them).
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `lattice` is NULL or points to 9 writable doubles. NULL is reported
+/// as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and too
+/// short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_lattice(
     structure: *const nesf_structure_t,
@@ -227,6 +250,12 @@ pub unsafe extern "C" fn nesf_structure_lattice(
 
 /// Copies the lattice parameters: `lengths` a, b, c (3 values, Å) and `angles` alpha, beta,
 /// gamma (3 values, degrees); for a decoded structure, as the lattice heads predicted them.
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `lengths` and `angles` are NULL or point to 3 writable doubles each,
+/// not overlapping. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed
+/// or wrongly typed handles and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_lattice_parameters(
     structure: *const nesf_structure_t,
@@ -247,6 +276,12 @@ pub unsafe extern "C" fn nesf_structure_lattice_parameters(
 
 /// Copies the Cartesian positions (Å) into `positions[n_atoms][3]`; `positions_len` is the
 /// number of doubles it holds (at least 3 x n_atoms, else `NESF_ERROR_BUFFER_TOO_SMALL`).
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `positions` is NULL or points to `positions_len` writable doubles.
+/// NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_positions(
     structure: *const nesf_structure_t,
@@ -268,6 +303,12 @@ pub unsafe extern "C" fn nesf_structure_positions(
 /// Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
 /// of doubles it holds (at least 3 x n_atoms). Fails like `nesf_structure_lattice()` when the
 /// predicted lattice forms no cell.
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `positions` is NULL or points to `positions_len` writable doubles.
+/// NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_fractional_positions(
     structure: *const nesf_structure_t,
@@ -290,6 +331,12 @@ pub unsafe extern "C" fn nesf_structure_fractional_positions(
 }
 
 /// Copies the atomic numbers into `numbers`; `numbers_len` is its length (at least n_atoms).
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `numbers` is NULL or points to `numbers_len` writable `int32_t`.
+/// NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_numbers(
     structure: *const nesf_structure_t,
@@ -307,6 +354,12 @@ pub unsafe extern "C" fn nesf_structure_numbers(
 /// The structure's id (a frame's `material_id`, a CIF block name; set by
 /// `nesf_structure_set_id()`), or NULL when it has none. `*id` points into the structure: it
 /// stays valid until the structure is freed or its id is set again.
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `id` is NULL or points to a writable `const char *`. NULL is
+/// reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed
+/// handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_id(
     structure: *const nesf_structure_t,
@@ -324,14 +377,19 @@ pub unsafe extern "C" fn nesf_structure_id(
 /// Sets the structure's id (UTF-8, NUL-terminated, copied), or removes it with NULL. Written
 /// to files as the extended XYZ `material_id` and the CIF block name. Not while another thread
 /// reads the same structure.
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle that no other thread uses during the
+/// call; `id` is NULL (no id) or a NUL-terminated string. A NULL `structure` is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and strings
+/// without their NUL cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_set_id(
     structure: *mut nesf_structure_t,
     id: *const c_char,
 ) -> nesf_status_t {
     guard("nesf_structure_set_id", || {
-        // SAFETY (all blocks): the caller's contract; the helpers check NULL.
-        let s = unsafe { reference_mut(structure, "structure") }?;
+        // the new id is copied first, so `id` may point into this structure's current id
         let id = if id.is_null() {
             None
         } else {
@@ -341,12 +399,20 @@ pub unsafe extern "C" fn nesf_structure_set_id(
                 .map_err(|_| CapiError::invalid("id is not valid UTF-8"))?;
             Some(text.to_string())
         };
+        // SAFETY: the caller's contract; the helper checks NULL.
+        let s = unsafe { reference_mut(structure, "structure") }?;
         s.set_id(id);
         Ok(())
     })
 }
 
 /// Whether the structure has a per-atom confidence (true for decoded structures).
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `has_confidence` is NULL or points to a writable `bool`. NULL is
+/// reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed
+/// handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_has_confidence(
     structure: *const nesf_structure_t,
@@ -363,6 +429,12 @@ pub unsafe extern "C" fn nesf_structure_has_confidence(
 /// with the atom's species, 0 to 1) into `confidence`; `confidence_len` is its length (at
 /// least n_atoms). Fails with `NESF_ERROR_INVALID_ARGUMENT` for a structure that was not
 /// decoded.
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+/// thread during the call; `confidence` is NULL or points to `confidence_len` writable floats.
+/// NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+/// dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structure_confidence(
     structure: *const nesf_structure_t,
@@ -384,6 +456,10 @@ pub unsafe extern "C" fn nesf_structure_confidence(
 }
 
 /// Creates an empty list of structures.
+///
+/// # Safety
+/// `structures` is NULL or points to a writable `nesf_structures_t *`. NULL is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structures_new(
     structures: *mut *mut nesf_structures_t,
@@ -397,6 +473,12 @@ pub unsafe extern "C" fn nesf_structures_new(
 }
 
 /// Frees a list and every structure in it. NULL is accepted and ignored.
+///
+/// # Safety
+/// `structures` is NULL or a live `nesf_structures_t` handle that no other thread is using;
+/// after the call it is invalid (structures taken from it with `nesf_structures_get()` are
+/// copies and stay valid). Dangling pointers and handles already freed (double free) or of
+/// another type cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structures_free(structures: *mut nesf_structures_t) {
     guard_value("nesf_structures_free", (), || {
@@ -408,6 +490,12 @@ pub unsafe extern "C" fn nesf_structures_free(structures: *mut nesf_structures_t
 }
 
 /// Number of structures in the list.
+///
+/// # Safety
+/// `structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+/// thread during the call; `count` is NULL or points to a writable `size_t`. NULL is reported
+/// as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles
+/// cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structures_count(
     structures: *const nesf_structures_t,
@@ -422,6 +510,12 @@ pub unsafe extern "C" fn nesf_structures_count(
 
 /// A copy of structure `index` (0-based) of the list, owned by the caller (free it with
 /// `nesf_structure_free()`); NULL on failure.
+///
+/// # Safety
+/// `structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+/// thread during the call; `structure` is NULL or points to a writable `nesf_structure_t *`.
+/// NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly
+/// typed handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structures_get(
     structures: *const nesf_structures_t,
@@ -444,6 +538,12 @@ pub unsafe extern "C" fn nesf_structures_get(
 }
 
 /// Appends a copy of `structure` to the list (the caller keeps ownership of `structure`).
+///
+/// # Safety
+/// `structures` is NULL or a live `nesf_structures_t` handle that no other thread uses during
+/// the call; `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by
+/// another thread during the call. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+/// pointers and freed or wrongly typed handles cannot be detected.
 #[no_mangle]
 pub unsafe extern "C" fn nesf_structures_push(
     structures: *mut nesf_structures_t,

@@ -189,13 +189,18 @@ fn try_load(candidate: &Path) -> std::result::Result<(), String> {
 
 /// The file holding this very code: libnesf.so, or the executable it is linked into.
 fn own_location() -> Option<PathBuf> {
+    // SAFETY: Dl_info is a C struct of pointers and integers only, for which all-zero bytes
+    // (NULL pointers, zeros) are a valid value; dladdr overwrites it.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     let here = own_location as *const c_void;
-    // SAFETY: dladdr only reads the address and fills `info`.
+    // SAFETY: dladdr only reads the address (a function of this very object, so mapped) and
+    // fills `info`, a valid, writable Dl_info that outlives the call.
     if unsafe { libc::dladdr(here, &mut info) } == 0 || info.dli_fname.is_null() {
         return None;
     }
-    // SAFETY: dladdr returned a NUL-terminated path owned by the loader.
+    // SAFETY: dladdr succeeded and `dli_fname` is non-NULL (checked above): a NUL-terminated
+    // path owned by the loader, valid while this object stays loaded (at least for this
+    // call, since this code is running); it is copied out at once.
     let name = unsafe { CStr::from_ptr(info.dli_fname) };
     let path = PathBuf::from(name.to_string_lossy().into_owned());
     path.canonicalize().ok().or(Some(path))
@@ -206,17 +211,27 @@ fn own_location() -> Option<PathBuf> {
 /// file just loaded (`loaded`) or one of the searched places.
 fn api_base(loaded: Option<&Path>) -> Option<*const OrtApiBase> {
     let sym = CString::new("OrtGetApiBase").ok()?;
-    // SAFETY: RTLD_DEFAULT lookup of a symbol of a library that ort loaded with dlopen;
-    // libloading loads with RTLD_LOCAL, so fall back to reopening it by its path.
+    // SAFETY: `sym` is a NUL-terminated string alive for the call; dlsym with RTLD_DEFAULT
+    // only looks the name up in the global scope and returns NULL when it is absent (nothing
+    // is called here). libloading loads with RTLD_LOCAL, so ort's library is usually not in
+    // that scope: fall back to reopening it by its path.
     let mut f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, sym.as_ptr()) };
     if f.is_null() {
         let searched = candidates(None).into_iter().map(|(c, _)| c);
         for candidate in loaded.map(Path::to_path_buf).into_iter().chain(searched) {
             let c = CString::new(candidate.to_string_lossy().as_bytes()).ok()?;
-            // SAFETY: RTLD_NOLOAD only returns a handle for an already loaded library.
+            // SAFETY: `c` is a NUL-terminated path alive for the call. With RTLD_NOLOAD dlopen
+            // loads nothing (so runs no initialisers): it returns NULL, or a new reference to a
+            // library already loaded in the process, released by the dlclose below.
             let h = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
             if !h.is_null() {
+                // SAFETY: `h` is the live handle just returned by dlopen and `sym` a
+                // NUL-terminated string; dlsym only looks the name up (NULL when absent).
                 f = unsafe { libc::dlsym(h, sym.as_ptr()) };
+                // SAFETY: `h` came from the successful dlopen above and is closed exactly once.
+                // RTLD_NOLOAD took an extra reference to a library someone else holds loaded
+                // (ort keeps its own in a process-wide static), so closing it does not unload
+                // it and `f` stays valid.
                 unsafe { libc::dlclose(h) };
                 if !f.is_null() {
                     break;
@@ -227,8 +242,13 @@ fn api_base(loaded: Option<&Path>) -> Option<*const OrtApiBase> {
     if f.is_null() {
         return None;
     }
-    // SAFETY: OrtGetApiBase has this signature in every ONNX Runtime release.
+    // SAFETY: `f` is the non-NULL address of the symbol `OrtGetApiBase` of a loaded ONNX
+    // Runtime, a function `const OrtApiBase* OrtGetApiBase(void)` (C calling convention) in
+    // every ONNX Runtime release; POSIX guarantees that dlsym's `void *` converts to a function
+    // pointer of the same size.
     let get: unsafe extern "C" fn() -> *const OrtApiBase = unsafe { std::mem::transmute(f) };
+    // SAFETY: OrtGetApiBase takes no arguments, has no preconditions and returns a pointer to
+    // a static OrtApiBase of its library, which stays loaded (see the dlclose above).
     let base = unsafe { get() };
     (!base.is_null()).then_some(base)
 }
@@ -241,19 +261,29 @@ struct OrtApiBase {
 
 fn loaded_version(loaded: Option<&Path>) -> Option<String> {
     let base = api_base(loaded)?;
-    // SAFETY: base points at ONNX Runtime's static OrtApiBase.
+    // SAFETY: `base` is non-NULL (checked in api_base) and points at ONNX Runtime's static
+    // OrtApiBase, whose C layout { GetApi, GetVersionString } `OrtApiBase` above mirrors;
+    // GetVersionString takes no arguments and has no preconditions.
     let s = unsafe { ((*base).get_version_string)() };
+    // SAFETY: `s` is non-NULL (checked) and points to ONNX Runtime's static NUL-terminated
+    // version string, which is copied out at once.
     (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned())
 }
 
 fn resolve_loaded_path(loaded: Option<&Path>) -> Option<PathBuf> {
     let base = api_base(loaded)?;
+    // SAFETY: Dl_info is a C struct of pointers and integers only, for which all-zero bytes
+    // (NULL pointers, zeros) are a valid value; dladdr overwrites it.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: dladdr only inspects the address.
+    // SAFETY: dladdr only inspects the address (never dereferences it) and fills `info`, a
+    // valid, writable Dl_info that outlives the call.
     if unsafe { libc::dladdr(base as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {
         return None;
     }
     let p = PathBuf::from(
+        // SAFETY: dladdr succeeded and `dli_fname` is non-NULL (checked above): a
+        // NUL-terminated path owned by the loader, valid while ONNX Runtime stays loaded (for
+        // the process, see api_base); it is copied out at once.
         unsafe { CStr::from_ptr(info.dli_fname) }
             .to_string_lossy()
             .into_owned(),
@@ -265,7 +295,11 @@ fn available_providers() -> Vec<String> {
     let mut names: *mut *mut c_char = std::ptr::null_mut();
     let mut n: i32 = 0;
     let api = ort::api();
-    // SAFETY: the documented OrtApi calls; the list is released below.
+    // SAFETY: `api` is ort's OrtApi table of the loaded ONNX Runtime, valid for the process.
+    // GetAvailableProviders writes an array of `n` (>= 0) NUL-terminated names to `names`,
+    // both valid out-pointers here; on failure the status (ReleaseStatus accepts NULL) is
+    // released and nothing is read. Otherwise only indices 0..n are read, each name is copied
+    // before the array is released once, with the same `names` and `n`.
     unsafe {
         let status = (api.GetAvailableProviders)(&mut names, &mut n);
         if !status.0.is_null() || names.is_null() {

@@ -227,6 +227,12 @@ end
 
 Fills `options` with the paper's decoder settings. `options->struct_size` must be set
 first. A model may have its own defaults: see `nesf_model_decode_options()`.
+
+# Safety
+`options` is NULL or points to a `nesf_decode_options_t` whose `struct_size` is set (the
+other fields may be uninitialised), readable and writable for `struct_size` bytes. NULL is
+reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs shorter than their
+`struct_size` cannot be detected.
 """
 function nesf_decode_options_init(options)
     ccall((:nesf_decode_options_init, libnesf), nesf_status_t, (Ptr{nesf_decode_options_t},), options)
@@ -249,6 +255,12 @@ end
 Writes `steps` latent vectors evenly spaced on the straight line from `start` to `end`
 (both included) into `latents[steps][latent_size]`; `latents_len` is the number of floats
 it holds (at least steps x latent_size). `steps` must be at least 2; values must be finite.
+
+# Safety
+`start` and `end` are NULL or point to `latent_size` readable floats each; `latents` is NULL
+or points to `latents_len` writable floats, overlapping neither `start` nor `end`. NULL
+(except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+pointers and too short buffers cannot be detected.
 """
 function nesf_latents_interpolate(start, end_, latent_size, steps, latents, latents_len)
     ccall((:nesf_latents_interpolate, libnesf), nesf_status_t, (Ptr{Cfloat}, Ptr{Cfloat}, Csize_t, Csize_t, Ptr{Cfloat}, Csize_t), start, end_, latent_size, steps, latents, latents_len)
@@ -261,6 +273,15 @@ Decodes `n_latents` latent vectors (`latents[n_latents][latent_size]`, row-major
 `latent_size` must be the model's) into a new list of structures owned by the caller, in
 the same order. `options` may be NULL for the model's defaults. A latent in which no atom
 is found gives a structure with 0 atoms. `*structures` is NULL on failure.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `latents` is
+NULL or points to `n_latents` x `latent_size` readable floats; `options` is NULL (defaults)
+or points to an initialised `nesf_decode_options_t` readable for `options->struct_size`
+bytes; `structures` is NULL or points to a writable `nesf_structures_t *`. A NULL `model` or
+`structures`, or a NULL `latents` of nonzero length, is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and too
+short buffers or structs cannot be detected.
 """
 function nesf_model_decode(model, latents, n_latents, latent_size, options, structures)
     ccall((:nesf_model_decode, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Cfloat}, Csize_t, Csize_t, Ptr{nesf_decode_options_t}, Ptr{Ptr{nesf_structures_t}}), model, latents, n_latents, latent_size, options, structures)
@@ -271,6 +292,13 @@ end
 
 Fills `options` with the model's decoder defaults (from its manifest).
 `options->struct_size` must be set first.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `options` is
+NULL or points to a `nesf_decode_options_t` whose `struct_size` is set, readable and
+writable for `struct_size` bytes. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers, freed or wrongly typed handles and structs shorter than their
+`struct_size` cannot be detected.
 """
 function nesf_model_decode_options(model, options)
     ccall((:nesf_model_decode_options, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{nesf_decode_options_t}), model, options)
@@ -282,6 +310,13 @@ end
 Encodes every structure of the list into `latents[count][latent_size]` (row-major);
 `latents_len` is the number of floats it holds (at least count x latent_size). Fails for a
 structure without atoms or with an element outside the model's vocabulary.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `structures` is
+NULL or a live `nesf_structures_t` handle, not freed or changed by another thread during the
+call; `latents` is NULL or points to `latents_len` writable floats. NULL (except for a
+buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed
+or wrongly typed handles and too short buffers cannot be detected.
 """
 function nesf_model_encode(model, structures, latents, latents_len)
     ccall((:nesf_model_encode, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{nesf_structures_t}, Ptr{Cfloat}, Csize_t), model, structures, latents, latents_len)
@@ -291,6 +326,11 @@ end
     nesf_model_free(model)
 
 Frees a model. NULL is accepted and ignored.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle that no other thread is using; after the
+call it, and every string it handed out, is invalid. Dangling pointers and handles already
+freed (double free) or of another type cannot be detected.
 """
 function nesf_model_free(model)
     ccall((:nesf_model_free, libnesf), Cvoid, (Ptr{nesf_model_t},), model)
@@ -300,6 +340,11 @@ end
     nesf_model_latent_size(model, latent_size)
 
 The size of the model's latent vectors.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `latent_size` is
+NULL or points to a writable `size_t`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers and freed or wrongly typed handles cannot be detected.
 """
 function nesf_model_latent_size(model, latent_size)
     ccall((:nesf_model_latent_size, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Csize_t}), model, latent_size)
@@ -311,6 +356,13 @@ end
 Loads a model bundle (a `*.nesf` file or a bundle folder) from `path`. `options` may be
 NULL for the defaults (CPU). ONNX Runtime is loaded first if it is not yet (see
 `nesf_runtime_load()`). `*model` receives the new model, or NULL on failure.
+
+# Safety
+`path` is NULL or a NUL-terminated string; `options` is NULL (defaults) or points to an
+initialised `nesf_model_options_t` readable for `options->struct_size` bytes; `model` is
+NULL or points to a writable `nesf_model_t *`. A NULL `path` or `model` is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, strings without their NUL and structs
+shorter than their `struct_size` cannot be detected.
 """
 function nesf_model_load(path, options, model)
     ccall((:nesf_model_load, libnesf), nesf_status_t, (Ptr{Cchar}, Ptr{nesf_model_options_t}, Ptr{Ptr{nesf_model_t}}), path, options, model)
@@ -322,6 +374,12 @@ end
 Loads the model embedded in the library (the LCS6Å model). Fails with
 `NESF_ERROR_NO_DEFAULT_MODEL` in a build without the `default-model` feature. `options` may
 be NULL.
+
+# Safety
+`options` is NULL (defaults) or points to an initialised `nesf_model_options_t` readable for
+`options->struct_size` bytes; `model` is NULL or points to a writable `nesf_model_t *`. A
+NULL `model` is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs
+shorter than their `struct_size` cannot be detected.
 """
 function nesf_model_load_default(options, model)
     ccall((:nesf_model_load_default, libnesf), nesf_status_t, (Ptr{nesf_model_options_t}, Ptr{Ptr{nesf_model_t}}), options, model)
@@ -332,6 +390,13 @@ end
 
 Loads a model bundle file from the `size` bytes at `data` (the library copies what it
 needs). `options` may be NULL for the defaults. `*model` receives the new model, or NULL.
+
+# Safety
+`data` is NULL or points to `size` readable bytes, not changed during the call; `options` is
+NULL (defaults) or points to an initialised `nesf_model_options_t` readable for
+`options->struct_size` bytes; `model` is NULL or points to a writable `nesf_model_t *`. A
+NULL `data` or `model` is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, too
+short buffers and structs shorter than their `struct_size` cannot be detected.
 """
 function nesf_model_load_from_memory(data, size, options, model)
     ccall((:nesf_model_load_from_memory, libnesf), nesf_status_t, (Ptr{UInt8}, Csize_t, Ptr{nesf_model_options_t}, Ptr{Ptr{nesf_model_t}}), data, size, options, model)
@@ -343,6 +408,11 @@ end
 The model's manifest as JSON (format version, species vocabulary, latent size, bounding
 box, decoder defaults, provenance). The string is owned by the model and valid until it is
 freed.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `json` is NULL
+or points to a writable `const char *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers and freed or wrongly typed handles cannot be detected.
 """
 function nesf_model_manifest(model, json)
     ccall((:nesf_model_manifest, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Ptr{Cchar}}), model, json)
@@ -353,6 +423,12 @@ end
 
 Fills `options` with the defaults: CPU, no fallback, ONNX Runtime's choice of threads,
 65536 points per run. `options->struct_size` must be set first.
+
+# Safety
+`options` is NULL or points to a `nesf_model_options_t` whose `struct_size` is set (the
+other fields may be uninitialised), readable and writable for `struct_size` bytes. NULL is
+reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and structs shorter than their
+`struct_size` cannot be detected.
 """
 function nesf_model_options_init(options)
     ccall((:nesf_model_options_init, libnesf), nesf_status_t, (Ptr{nesf_model_options_t},), options)
@@ -365,6 +441,12 @@ The execution provider that runs the model: `*provider` is `NESF_PROVIDER_CPU` o
 `NESF_PROVIDER_CUDA`, `*device_id` the CUDA device (0 on the CPU), `*description` a
 sentence such as "CPU" or "CPU (CUDA (device 0) was requested but cannot run: ...)". The
 string is owned by the model and valid until it is freed.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `provider` and
+`device_id` are NULL or point to a writable `int32_t` each; `description` is NULL or points
+to a writable `const char *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+pointers and freed or wrongly typed handles cannot be detected.
 """
 function nesf_model_provider(model, provider, device_id, description)
     ccall((:nesf_model_provider, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Int32}, Ptr{Int32}, Ptr{Ptr{Cchar}}), model, provider, device_id, description)
@@ -375,6 +457,12 @@ end
 
 Copies the model's species vocabulary (atomic numbers, ascending) into `numbers`;
 `numbers_len` is its length (at least `nesf_model_species_count()`).
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `numbers` is
+NULL or points to `numbers_len` writable `int32_t`. NULL (except for a buffer of length 0)
+is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed
+handles and too short buffers cannot be detected.
 """
 function nesf_model_species(model, numbers, numbers_len)
     ccall((:nesf_model_species, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Int32}, Csize_t), model, numbers, numbers_len)
@@ -384,6 +472,11 @@ end
     nesf_model_species_count(model, count)
 
 The number of species (elements) the model knows.
+
+# Safety
+`model` is NULL or a live `nesf_model_t` handle, not freed during the call; `count` is NULL
+or points to a writable `size_t`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers and freed or wrongly typed handles cannot be detected.
 """
 function nesf_model_species_count(model, count)
     ccall((:nesf_model_species_count, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Csize_t}), model, count)
@@ -399,6 +492,12 @@ nesf is linked into), then the system's library path. With a `path`, only that f
 tried; asking for another file than the one already loaded fails. Loading a model calls this
 with NULL when no library is loaded yet. `*loaded_path` and `*version` (e.g. "1.31.1")
 receive static strings.
+
+# Safety
+`path` is NULL (search) or a NUL-terminated string; `loaded_path` and `version` are NULL or
+point to a writable `const char *` each. A NULL `loaded_path` or `version` is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and strings without their NUL cannot be
+detected.
 """
 function nesf_runtime_load(path, loaded_path, version)
     ccall((:nesf_runtime_load, libnesf), nesf_status_t, (Ptr{Cchar}, Ptr{Ptr{Cchar}}, Ptr{Ptr{Cchar}}), path, loaded_path, version)
@@ -408,6 +507,12 @@ end
     nesf_structure_atom_count(structure, n_atoms)
 
 Number of atoms (0 for a decoded structure in which no atom was found).
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `n_atoms` is NULL or points to a writable `size_t`. NULL is reported
+as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles
+cannot be detected.
 """
 function nesf_structure_atom_count(structure, n_atoms)
     ccall((:nesf_structure_atom_count, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Csize_t}), structure, n_atoms)
@@ -420,6 +525,12 @@ Copies the decoder's per-atom confidence (the fraction of species-vote points th
 with the atom's species, 0 to 1) into `confidence`; `confidence_len` is its length (at
 least n_atoms). Fails with `NESF_ERROR_INVALID_ARGUMENT` for a structure that was not
 decoded.
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `confidence` is NULL or points to `confidence_len` writable floats.
+NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 """
 function nesf_structure_confidence(structure, confidence, confidence_len)
     ccall((:nesf_structure_confidence, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cfloat}, Csize_t), structure, confidence, confidence_len)
@@ -431,6 +542,12 @@ end
 Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
 of doubles it holds (at least 3 x n_atoms). Fails like `nesf_structure_lattice()` when the
 predicted lattice forms no cell.
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `positions` is NULL or points to `positions_len` writable doubles.
+NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 """
 function nesf_structure_fractional_positions(structure, positions, positions_len)
     ccall((:nesf_structure_fractional_positions, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}, Csize_t), structure, positions, positions_len)
@@ -440,6 +557,11 @@ end
     nesf_structure_free(structure)
 
 Frees a structure. NULL is accepted and ignored.
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle that no other thread is using; after
+the call it, and the id string it handed out, is invalid. Dangling pointers and handles
+already freed (double free) or of another type cannot be detected.
 """
 function nesf_structure_free(structure)
     ccall((:nesf_structure_free, libnesf), Cvoid, (Ptr{nesf_structure_t},), structure)
@@ -449,6 +571,12 @@ end
     nesf_structure_has_confidence(structure, has_confidence)
 
 Whether the structure has a per-atom confidence (true for decoded structures).
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `has_confidence` is NULL or points to a writable `bool`. NULL is
+reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed
+handles cannot be detected.
 """
 function nesf_structure_has_confidence(structure, has_confidence)
     ccall((:nesf_structure_has_confidence, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Bool}), structure, has_confidence)
@@ -460,6 +588,12 @@ end
 The structure's id (a frame's `material_id`, a CIF block name; set by
 `nesf_structure_set_id()`), or NULL when it has none. `*id` points into the structure: it
 stays valid until the structure is freed or its id is set again.
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `id` is NULL or points to a writable `const char *`. NULL is
+reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed
+handles cannot be detected.
 """
 function nesf_structure_id(structure, id)
     ccall((:nesf_structure_id, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Ptr{Cchar}}), structure, id)
@@ -471,6 +605,12 @@ end
 Copies the lattice vectors into `lattice` (9 values: rows a, b, c, Å). Fails with
 `NESF_ERROR_INVALID_STRUCTURE` for a decoded structure whose predicted lattice parameters
 form no cell (`nesf_structure_lattice_parameters()` still gives them).
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `lattice` is NULL or points to 9 writable doubles. NULL is reported
+as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and too
+short buffers cannot be detected.
 """
 function nesf_structure_lattice(structure, lattice)
     ccall((:nesf_structure_lattice, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}), structure, lattice)
@@ -481,6 +621,12 @@ end
 
 Copies the lattice parameters: `lengths` a, b, c (3 values, Å) and `angles` alpha, beta,
 gamma (3 values, degrees); for a decoded structure, as the lattice heads predicted them.
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `lengths` and `angles` are NULL or point to 3 writable doubles each,
+not overlapping. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed
+or wrongly typed handles and too short buffers cannot be detected.
 """
 function nesf_structure_lattice_parameters(structure, lengths, angles)
     ccall((:nesf_structure_lattice_parameters, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}, Ptr{Cdouble}), structure, lengths, angles)
@@ -493,6 +639,12 @@ Creates a structure from a lattice (9 values: rows a, b, c in Å), `n_atoms` Car
 positions (`positions[n_atoms][3]`, Å) and atomic numbers (1 to 118). Fails on zero atoms,
 non-finite numbers, a degenerate cell or an unknown element. `*structure` receives the new
 structure, or NULL on failure.
+
+# Safety
+`lattice` is NULL or points to 9 readable doubles, `positions` to `n_atoms` x 3 readable
+doubles and `numbers` to `n_atoms` readable `int32_t`; `structure` is NULL or points to a
+writable `nesf_structure_t *`. NULL (except for a buffer of length 0) is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and too short buffers cannot be detected.
 """
 function nesf_structure_new(lattice, positions, numbers, n_atoms, structure)
     ccall((:nesf_structure_new, libnesf), nesf_status_t, (Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Int32}, Csize_t, Ptr{Ptr{nesf_structure_t}}), lattice, positions, numbers, n_atoms, structure)
@@ -502,6 +654,12 @@ end
     nesf_structure_numbers(structure, numbers, numbers_len)
 
 Copies the atomic numbers into `numbers`; `numbers_len` is its length (at least n_atoms).
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `numbers` is NULL or points to `numbers_len` writable `int32_t`.
+NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 """
 function nesf_structure_numbers(structure, numbers, numbers_len)
     ccall((:nesf_structure_numbers, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Int32}, Csize_t), structure, numbers, numbers_len)
@@ -512,6 +670,12 @@ end
 
 Copies the Cartesian positions (Å) into `positions[n_atoms][3]`; `positions_len` is the
 number of doubles it holds (at least 3 x n_atoms, else `NESF_ERROR_BUFFER_TOO_SMALL`).
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by another
+thread during the call; `positions` is NULL or points to `positions_len` writable doubles.
+NULL (except for a buffer of length 0) is reported as `NESF_ERROR_INVALID_ARGUMENT`;
+dangling pointers, freed or wrongly typed handles and too short buffers cannot be detected.
 """
 function nesf_structure_positions(structure, positions, positions_len)
     ccall((:nesf_structure_positions, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cdouble}, Csize_t), structure, positions, positions_len)
@@ -523,6 +687,12 @@ end
 Sets the structure's id (UTF-8, NUL-terminated, copied), or removes it with NULL. Written
 to files as the extended XYZ `material_id` and the CIF block name. Not while another thread
 reads the same structure.
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle that no other thread uses during the
+call; `id` is NULL (no id) or a NUL-terminated string. A NULL `structure` is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and strings
+without their NUL cannot be detected.
 """
 function nesf_structure_set_id(structure, id)
     ccall((:nesf_structure_set_id, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Cchar}), structure, id)
@@ -532,6 +702,12 @@ end
     nesf_structures_count(structures, count)
 
 Number of structures in the list.
+
+# Safety
+`structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+thread during the call; `count` is NULL or points to a writable `size_t`. NULL is reported
+as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles
+cannot be detected.
 """
 function nesf_structures_count(structures, count)
     ccall((:nesf_structures_count, libnesf), nesf_status_t, (Ptr{nesf_structures_t}, Ptr{Csize_t}), structures, count)
@@ -541,6 +717,12 @@ end
     nesf_structures_free(structures)
 
 Frees a list and every structure in it. NULL is accepted and ignored.
+
+# Safety
+`structures` is NULL or a live `nesf_structures_t` handle that no other thread is using;
+after the call it is invalid (structures taken from it with `nesf_structures_get()` are
+copies and stay valid). Dangling pointers and handles already freed (double free) or of
+another type cannot be detected.
 """
 function nesf_structures_free(structures)
     ccall((:nesf_structures_free, libnesf), Cvoid, (Ptr{nesf_structures_t},), structures)
@@ -551,6 +733,12 @@ end
 
 A copy of structure `index` (0-based) of the list, owned by the caller (free it with
 `nesf_structure_free()`); NULL on failure.
+
+# Safety
+`structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+thread during the call; `structure` is NULL or points to a writable `nesf_structure_t *`.
+NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly
+typed handles cannot be detected.
 """
 function nesf_structures_get(structures, index, structure)
     ccall((:nesf_structures_get, libnesf), nesf_status_t, (Ptr{nesf_structures_t}, Csize_t, Ptr{Ptr{nesf_structure_t}}), structures, index, structure)
@@ -560,6 +748,10 @@ end
     nesf_structures_new(structures)
 
 Creates an empty list of structures.
+
+# Safety
+`structures` is NULL or points to a writable `nesf_structures_t *`. NULL is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers cannot be detected.
 """
 function nesf_structures_new(structures)
     ccall((:nesf_structures_new, libnesf), nesf_status_t, (Ptr{Ptr{nesf_structures_t}},), structures)
@@ -569,6 +761,12 @@ end
     nesf_structures_push(structures, structure)
 
 Appends a copy of `structure` to the list (the caller keeps ownership of `structure`).
+
+# Safety
+`structures` is NULL or a live `nesf_structures_t` handle that no other thread uses during
+the call; `structure` is NULL or a live `nesf_structure_t` handle, not freed or changed by
+another thread during the call. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling
+pointers and freed or wrongly typed handles cannot be detected.
 """
 function nesf_structures_push(structures, structure)
     ccall((:nesf_structures_push, libnesf), nesf_status_t, (Ptr{nesf_structures_t}, Ptr{nesf_structure_t}), structures, structure)
@@ -579,6 +777,11 @@ end
 
 Reads every structure of the file at `path` (extended XYZ and CIF may hold many) into a new
 list owned by the caller; NULL on failure.
+
+# Safety
+`path` is NULL or a NUL-terminated string; `structures` is NULL or points to a writable
+`nesf_structures_t *`. NULL is reported as `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers
+and strings without their NUL cannot be detected.
 """
 function nesf_structures_read(path, structures)
     ccall((:nesf_structures_read, libnesf), nesf_status_t, (Ptr{Cchar}, Ptr{Ptr{nesf_structures_t}}), path, structures)
@@ -589,6 +792,12 @@ end
 
 Writes every structure of the list to the file at `path` (a POSCAR holds exactly one).
 Fails for a structure without atoms.
+
+# Safety
+`structures` is NULL or a live `nesf_structures_t` handle, not freed or changed by another
+thread during the call; `path` is NULL or a NUL-terminated string. NULL is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers, freed or wrongly typed handles and strings
+without their NUL cannot be detected.
 """
 function nesf_structures_write(structures, path)
     ccall((:nesf_structures_write, libnesf), nesf_status_t, (Ptr{nesf_structures_t}, Ptr{Cchar}), structures, path)

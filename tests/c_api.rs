@@ -313,6 +313,48 @@ fn sixteen_threads_share_one_model_bit_identically() {
     }
 }
 
+/// The same programs built with AddressSanitizer and UndefinedBehaviorSanitizer (the C, C++
+/// and Fortran compilers' own runtimes), run natively: out-of-bounds accesses, use after free
+/// and undefined behaviour on the callers' side of the ABI abort the test. Leaks are
+/// valgrind's part (ONNX Runtime keeps process-lifetime allocations LeakSanitizer reports).
+#[test]
+fn c_cpp_fortran_tests_pass_under_sanitizers() {
+    for tool in ["cmake", "ctest", "cc", "c++", "gfortran"] {
+        require(tool);
+    }
+    let dir = scratch("capi-sanitize");
+    let model = dir.join("model.nesf");
+    write_test_model(&model);
+    let prefix = dir.join("prefix");
+    install(&prefix);
+    let build = dir.join("build");
+    run(Command::new("cmake")
+        .arg("-S")
+        .arg(root().join("tests/c"))
+        .arg("-B")
+        .arg(&build)
+        .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
+        .arg(format!("-DNESF_TEST_MODEL={}", model.display()))
+        .arg(format!(
+            "-DNESF_TEST_DATA={}",
+            root().join("data/ybco13.extxyz").display()
+        ))
+        .arg("-DNESF_TEST_VALGRIND=OFF")
+        .arg("-DNESF_TEST_SANITIZE=ON"));
+    run(Command::new("cmake").arg("--build").arg(&build).arg("-j2"));
+    let mut ctest = without_runtime_env(Command::new("ctest"));
+    let output = run(ctest
+        .current_dir(&build)
+        .env("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        .args(["--output-on-failure", "-j2"]));
+    eprintln!("{output}");
+    assert!(
+        output.contains("100% tests passed, 0 tests failed out of 8"),
+        "{output}"
+    );
+}
+
 #[test]
 fn c_cpp_fortran_tests_and_examples_pass() {
     for tool in ["cmake", "ctest", "cc", "c++", "gfortran", "nm"] {

@@ -126,6 +126,10 @@ typedef enum nesf_status_t {
    */
   NESF_ERROR_NO_DEFAULT_MODEL = 10,
   /**
+   * The caller stopped the operation (its progress callback returned nonzero).
+   */
+  NESF_ERROR_CANCELLED = 11,
+  /**
    * A bug in nesf (a Rust panic stopped at the API boundary). Please report it.
    */
   NESF_ERROR_INTERNAL = 255,
@@ -238,6 +242,17 @@ typedef struct nesf_decode_options_t {
 } nesf_decode_options_t;
 
 /**
+ * Called by `nesf_model_decode_monitored()` on the calling thread after every flow step and
+ * every batch with the structures finished so far (`done` of `total`) and the caller's
+ * `user_data`; returning nonzero stops the decode, which then fails with
+ * `NESF_ERROR_CANCELLED` within one flow step. It must not call back into nesf with the same
+ * model's decode, and must return normally (no longjmp or exception through nesf).
+ */
+typedef int32_t (*nesf_progress_callback_t)(size_t done,
+                                            size_t total,
+                                            void *user_data);
+
+/**
  * How to run a model. Set `struct_size = sizeof(nesf_model_options_t)`, then call
  * `nesf_model_options_init()` for the defaults before changing fields.
  */
@@ -331,6 +346,23 @@ enum nesf_status_t nesf_model_decode(const struct nesf_model_t *model,
                                      size_t latent_size,
                                      const struct nesf_decode_options_t *options,
                                      struct nesf_structures_t **structures);
+
+/**
+ * As `nesf_model_decode()`, reporting progress to `callback` (NULL: none), which can also
+ * cancel the decode (see `nesf_progress_callback_t`).
+ *
+ * # Safety
+ * As `nesf_model_decode()`; `callback` is NULL or a function that can be called with
+ * `user_data` (passed through untouched, may be NULL) on the calling thread during the call.
+ */
+enum nesf_status_t nesf_model_decode_monitored(const struct nesf_model_t *model,
+                                               const float *latents,
+                                               size_t n_latents,
+                                               size_t latent_size,
+                                               const struct nesf_decode_options_t *options,
+                                               nesf_progress_callback_t callback,
+                                               void *user_data,
+                                               struct nesf_structures_t **structures);
 
 /**
  * Fills `options` with the model's decoder defaults (from its manifest).

@@ -56,6 +56,9 @@ pub enum Error {
     /// ONNX Runtime could not be loaded, or failed to create or run a session.
     #[error("ONNX Runtime: {0}")]
     Runtime(String),
+    /// The caller stopped a long operation (a progress callback asked to, or Ctrl-C).
+    #[error("cancelled: {0}")]
+    Cancelled(String),
 }
 
 impl Error {

@@ -443,33 +443,50 @@ fn a_killed_decode_leaves_the_previous_output() {
     nesf::io::write_latents(&big, &nesf::model::Latents::from_flat(192, many).unwrap()).unwrap();
     let out = dir.path().join("out.extxyz");
     std::fs::write(&out, "previous\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nesf"))
-        .args(["decode", big.to_str().unwrap(), "-o", out.to_str().unwrap()])
-        .args(["--threads", "1", "--grid-step", "2", "--flow-steps", "2"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // wait until structures are being written to the temporary file, then kill
-    let started = std::time::Instant::now();
-    let writing = || {
-        std::fs::read_dir(dir.path()).unwrap().any(|e| {
-            let e = e.unwrap();
-            e.file_name().to_string_lossy().starts_with(".nesf-")
-                && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
-        })
+    let temporaries = || -> Vec<String> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".nesf-"))
+            .collect()
     };
-    while !writing() {
-        assert!(
-            started.elapsed().as_secs() < 120,
-            "the decode never started writing"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the decode ended before it was killed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    // kill -9, then Ctrl-C (SIGINT), each once structures are being written
+    for signal in [libc::SIGKILL, libc::SIGINT] {
+        for t in temporaries() {
+            std::fs::remove_file(dir.path().join(t)).unwrap();
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nesf"))
+            .args(["decode", big.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .args(["--threads", "1", "--grid-step", "2", "--flow-steps", "2"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let writing = || {
+            temporaries()
+                .iter()
+                .any(|t| std::fs::metadata(dir.path().join(t)).is_ok_and(|m| m.len() > 0))
+        };
+        while !writing() {
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "the decode never started writing"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the decode ended before the signal"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: signalling our own child process.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let done = child.wait_with_output().unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous\n");
+        if signal == libc::SIGINT {
+            // a clean stop: status 130, a message, and no temporary file left behind
+            assert_eq!(done.status.code(), Some(130), "{}", stderr(&done));
+            assert!(stderr(&done).contains("interrupted"), "{}", stderr(&done));
+            assert!(temporaries().is_empty(), "{:?}", temporaries());
+        }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous\n");
 }

@@ -77,7 +77,8 @@ fn the_fast_flow_finds_the_atoms_of_the_exact_flow_with_a_fraction_of_the_work()
     // the fast flow evaluates the field far less often than every particle at every step
     let field = model.field(&latents).unwrap();
     let grid = model.manifest().bounding_box.grid(fast.grid_step).unwrap();
-    let flowed = nesf::decode::particles::flow(&field, &[0, 1, 2, 3], &grid, &fast).unwrap();
+    let flowed =
+        nesf::decode::particles::flow(&field, &[0, 1, 2, 3], &grid, &fast, &|| true).unwrap();
     let all = 4 * grid.len() * fast.steps;
     assert!(
         flowed.evaluations * 5 < all,

@@ -198,6 +198,16 @@ def generate(header_text):
             out.append("end")
             out.append("")
             continue
+        m = re.fullmatch(r"typedef .+? \(\*(\w+)\)\(.*\);", d)
+        if m:
+            # a C function pointer: pass @cfunction(f, Int32, (Csize_t, Csize_t, Ptr{Cvoid}))
+            name = m.group(1)
+            known_types.add(name)
+            if doc:
+                out.append(docstring(doc, name).rstrip())
+            out.append(f"const {name} = Ptr{{Cvoid}}")
+            out.append("")
+            continue
         m = re.fullmatch(r"(.+?)\s*\b(nesf_\w+)\((.*)\);", d)
         if m:
             ret, name, params = m.groups()

@@ -1,7 +1,7 @@
 //! Models (`nesf_model_t`): loading a bundle, its facts, encoding structures to latents and
 //! decoding latents to structures.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_void, CString};
 
 use crate::model::{default_model_bytes, Latents, Model, ModelOptions, Provider};
 
@@ -356,27 +356,105 @@ pub unsafe extern "C" fn nesf_model_decode(
     structures: *mut *mut nesf_structures_t,
 ) -> nesf_status_t {
     guard("nesf_model_decode", || {
-        // SAFETY (all blocks): the caller's contract; the helpers check NULL.
-        unsafe { clear_out(structures, "structures") }?;
-        let m = unsafe { reference(model, "model") }?;
-        if latent_size != m.model.latent_size() {
-            return Err(CapiError::invalid(format!(
-                "latent_size is {latent_size}, but the model's latent vectors have size {}",
-                m.model.latent_size()
-            )));
+        // SAFETY: the caller's contract.
+        unsafe {
+            decode_into(
+                model,
+                latents,
+                n_latents,
+                latent_size,
+                options,
+                &|_| true,
+                structures,
+            )
         }
-        let n = checked_product(n_latents, latent_size, "n_latents x latent_size")?;
-        let values = unsafe { input_slice(latents, n, "latents") }?;
-        let options = unsafe { decode_options(options, m.model.decode_options()) }?;
-        let latents = Latents::from_flat(latent_size, values.to_vec())?;
-        let decoded = m.model.decode(&latents, &options)?;
-        let list = nesf_structures_t::new(
-            decoded
-                .into_iter()
-                .map(nesf_structure_t::from_decoded)
-                .collect(),
-        );
-        unsafe { hand_out(structures, list) };
-        Ok(())
+    })
+}
+
+/// The work of `nesf_model_decode()` and `nesf_model_decode_monitored()`.
+///
+/// # Safety
+/// As `nesf_model_decode()`.
+unsafe fn decode_into(
+    model: *const nesf_model_t,
+    latents: *const f32,
+    n_latents: usize,
+    latent_size: usize,
+    options: *const nesf_decode_options_t,
+    proceed: &(dyn Fn(usize) -> bool + Sync),
+    structures: *mut *mut nesf_structures_t,
+) -> CResult {
+    // SAFETY (all blocks): the caller's contract; the helpers check NULL.
+    unsafe { clear_out(structures, "structures") }?;
+    let m = unsafe { reference(model, "model") }?;
+    if latent_size != m.model.latent_size() {
+        return Err(CapiError::invalid(format!(
+            "latent_size is {latent_size}, but the model's latent vectors have size {}",
+            m.model.latent_size()
+        )));
+    }
+    let n = checked_product(n_latents, latent_size, "n_latents x latent_size")?;
+    let values = unsafe { input_slice(latents, n, "latents") }?;
+    let options = unsafe { decode_options(options, m.model.decode_options()) }?;
+    let latents = Latents::from_flat(latent_size, values.to_vec())?;
+    let decoded = m.model.decode_monitored(&latents, &options, proceed)?;
+    let list = nesf_structures_t::new(
+        decoded
+            .into_iter()
+            .map(nesf_structure_t::from_decoded)
+            .collect(),
+    );
+    unsafe { hand_out(structures, list) };
+    Ok(())
+}
+
+/// Called by `nesf_model_decode_monitored()` on the calling thread after every flow step and
+/// every batch with the structures finished so far (`done` of `total`) and the caller's
+/// `user_data`; returning nonzero stops the decode, which then fails with
+/// `NESF_ERROR_CANCELLED` within one flow step. It must not call back into nesf with the same
+/// model's decode, and must return normally (no longjmp or exception through nesf).
+pub type nesf_progress_callback_t =
+    Option<unsafe extern "C" fn(done: usize, total: usize, user_data: *mut c_void) -> i32>;
+
+/// As `nesf_model_decode()`, reporting progress to `callback` (NULL: none), which can also
+/// cancel the decode (see `nesf_progress_callback_t`).
+///
+/// # Safety
+/// As `nesf_model_decode()`; `callback` is NULL or a function that can be called with
+/// `user_data` (passed through untouched, may be NULL) on the calling thread during the call.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_model_decode_monitored(
+    model: *const nesf_model_t,
+    latents: *const f32,
+    n_latents: usize,
+    latent_size: usize,
+    options: *const nesf_decode_options_t,
+    callback: nesf_progress_callback_t,
+    user_data: *mut c_void,
+    structures: *mut *mut nesf_structures_t,
+) -> nesf_status_t {
+    guard("nesf_model_decode_monitored", || {
+        // the user data travels as an address: the callback runs on this thread only
+        let data = user_data as usize;
+        let proceed = |done: usize| -> bool {
+            let Some(f) = callback else {
+                return true;
+            };
+            // SAFETY: the caller's contract for the callback and its user data.
+            let stop = unsafe { f(done, n_latents, data as *mut c_void) };
+            stop == 0
+        };
+        // SAFETY: the caller's contract.
+        unsafe {
+            decode_into(
+                model,
+                latents,
+                n_latents,
+                latent_size,
+                options,
+                &proceed,
+                structures,
+            )
+        }
     })
 }

@@ -36,6 +36,8 @@ pub enum nesf_status_t {
     NESF_ERROR_DECODE = 9,
     /// No default model is embedded in this build of the library.
     NESF_ERROR_NO_DEFAULT_MODEL = 10,
+    /// The caller stopped the operation (its progress callback returned nonzero).
+    NESF_ERROR_CANCELLED = 11,
     /// A bug in nesf (a Rust panic stopped at the API boundary). Please report it.
     NESF_ERROR_INTERNAL = 255,
 }
@@ -82,6 +84,7 @@ impl From<Error> for CapiError {
             Error::Field(_) => NESF_ERROR_DECODE,
             Error::Model(_) => NESF_ERROR_INVALID_MODEL,
             Error::Runtime(_) => NESF_ERROR_RUNTIME,
+            Error::Cancelled(_) => NESF_ERROR_CANCELLED,
         };
         CapiError::new(status, e.to_string())
     }

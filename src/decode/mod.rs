@@ -160,6 +160,21 @@ pub fn decode_with_progress(
     options: &DecodeOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<DecodedStructure>> {
+    decode_monitored(field, items, options, &|n| {
+        progress(n);
+        true
+    })
+}
+
+/// As [`decode`], calling `proceed(n)` (n: structures finished so far) after every flow step
+/// and every batch, on the calling thread; when it returns false the decode stops with
+/// [`Error::Cancelled`] within one flow step.
+pub fn decode_monitored(
+    field: &dyn Field,
+    items: &[usize],
+    options: &DecodeOptions,
+    proceed: &(dyn Fn(usize) -> bool + Sync),
+) -> Result<Vec<DecodedStructure>> {
     options.validate()?;
     if let Some(&bad) = items.iter().find(|&&i| i >= field.len()) {
         return Err(Error::InvalidArgument(format!(
@@ -171,9 +186,24 @@ pub fn decode_with_progress(
     options.check_particles(grid_points, items.len())?;
     let grid = field.bounding_box().grid(options.grid_step)?;
     let mut out = Vec::with_capacity(items.len());
+    let cancelled = |done: usize| {
+        Error::Cancelled(format!(
+            "decoding stopped by the caller after {done} of {} structures",
+            items.len()
+        ))
+    };
     for batch in items.chunks(options.batch_size) {
-        out.extend(decode_batch(field, batch, &grid, options)?);
-        progress(out.len());
+        let done = out.len();
+        let step = || proceed(done);
+        out.extend(
+            decode_batch(field, batch, &grid, options, &step).map_err(|e| match e {
+                Error::Cancelled(_) => cancelled(done),
+                e => e,
+            })?,
+        );
+        if !proceed(out.len()) {
+            return Err(cancelled(out.len()));
+        }
     }
     Ok(out)
 }
@@ -183,9 +213,10 @@ fn decode_batch(
     items: &[usize],
     grid: &[[f32; 3]],
     options: &DecodeOptions,
+    proceed: &dyn Fn() -> bool,
 ) -> Result<Vec<DecodedStructure>> {
     let lattices = field.lattices(items)?;
-    let flowed = particles::flow(field, items, grid, options)?;
+    let flowed = particles::flow(field, items, grid, options, proceed)?;
     let n = grid.len();
     let clusters: Vec<Vec<nms::Cluster>> = (0..items.len())
         .into_par_iter()

@@ -34,6 +34,7 @@ pub fn flow(
     items: &[usize],
     grid: &[[f32; 3]],
     options: &DecodeOptions,
+    proceed: &dyn Fn() -> bool,
 ) -> Result<Flowed> {
     let n = grid.len();
     let total = items.len().checked_mul(n).ok_or_else(|| {
@@ -72,6 +73,11 @@ pub fn flow(
     let mut counts: Vec<usize> = Vec::with_capacity(items.len());
     let mut evaluations = 0usize;
     for step in 0..options.steps {
+        if !proceed() {
+            return Err(Error::Cancelled(
+                "the flow was stopped by the caller".into(),
+            ));
+        }
         if live.is_empty() {
             break;
         }
@@ -236,7 +242,7 @@ mod tests {
         let grid = field.bounding_box().grid(0.5).unwrap();
         let items = [0, 1];
         let exact = DecodeOptions::exact();
-        let a = flow(&field, &items, &grid, &exact).unwrap();
+        let a = flow(&field, &items, &grid, &exact, &|| true).unwrap();
         assert_eq!(a.evaluations, 2 * grid.len() * exact.steps);
         let mut work = Vec::new();
         for merge_below in [0.0, 0.03] {
@@ -247,7 +253,7 @@ mod tests {
                 retire_below: 1e-3,
                 ..DecodeOptions::default()
             };
-            let b = flow(&field, &items, &grid, &fast).unwrap();
+            let b = flow(&field, &items, &grid, &fast, &|| true).unwrap();
             work.push(b.evaluations);
             for (p, q) in a.positions.iter().zip(&b.positions) {
                 let d = (0..3).map(|i| (p[i] - q[i]).powi(2)).sum::<f32>().sqrt();
@@ -268,13 +274,13 @@ mod tests {
         };
         // one particle far outside, one inside
         let grid = [[40.0, 1.0, 1.0], [1.5, 1.0, 1.0]];
-        let keep = flow(&field, &[0], &grid, &DecodeOptions::exact()).unwrap();
+        let keep = flow(&field, &[0], &grid, &DecodeOptions::exact(), &|| true).unwrap();
         assert!(keep.scores.iter().all(|s| s.is_finite()));
         let drop = DecodeOptions {
             drop_outside: 1.0,
             ..DecodeOptions::exact()
         };
-        let dropped = flow(&field, &[0], &grid, &drop).unwrap();
+        let dropped = flow(&field, &[0], &grid, &drop, &|| true).unwrap();
         assert!(dropped.scores[0].is_infinite());
         assert!(dropped.scores[1].is_finite());
     }

@@ -300,6 +300,19 @@ impl Model {
         decode_with_progress(&field, &items, options, progress)
     }
 
+    /// As [`Model::decode`], calling `proceed(n)` (n: structures finished) after every flow
+    /// step and batch; when it returns false the decode stops with [`Error::Cancelled`].
+    pub fn decode_monitored(
+        &self,
+        latents: &Latents,
+        options: &DecodeOptions,
+        proceed: &(dyn Fn(usize) -> bool + Sync),
+    ) -> Result<Vec<DecodedStructure>> {
+        let field = self.field(latents)?;
+        let items: Vec<usize> = (0..latents.len()).collect();
+        crate::decode::decode_monitored(&field, &items, options, proceed)
+    }
+
     /// Encodes and decodes structures (the autoencoder).
     pub fn autoencode(
         &self,

@@ -409,6 +409,59 @@ static void check_encode_decode(const nesf_model_t *model, const char *data, con
     nesf_structures_free(decoded);
 }
 
+/* A progress callback: records what it saw, and cancels once `stop_at` structures are done. */
+typedef struct {
+    size_t calls, last_done, total, stop_at;
+    int went_back;
+} progress_t;
+
+static int32_t on_progress(size_t done, size_t total, void *user_data) {
+    progress_t *p = (progress_t *)user_data;
+    if (done < p->last_done) {
+        p->went_back = 1;
+    }
+    p->calls++;
+    p->last_done = done;
+    p->total = total;
+    return done >= p->stop_at ? 1 : 0;
+}
+
+/* nesf_model_decode_monitored: progress after every flow step and batch, and cancellation. */
+static void check_monitored_decode(const nesf_model_t *model) {
+    float latents[5 * 192];
+    for (size_t i = 0; i < 5 * 192; i++) {
+        latents[i] = 0.02f * (float)(i % 13) - 0.1f;
+    }
+    nesf_decode_options_t o;
+    o.struct_size = sizeof(o);
+    OK(nesf_model_decode_options(model, &o));
+    o.grid_step = 1.5;
+    o.steps = 4;
+    o.batch_size = 2;
+    o.n_species_offsets = 1;
+    o.species_offsets[0] = 0.0;
+    progress_t all = {0, 0, 0, (size_t)-1, 0};
+    nesf_structures_t *list = NULL;
+    OK(nesf_model_decode_monitored(model, latents, 5, 192, &o, on_progress, &all, &list));
+    size_t count = 0;
+    OK(nesf_structures_count(list, &count));
+    EXPECT(count == 5);
+    nesf_structures_free(list);
+    /* 3 batches of 4 flow steps, and after each batch */
+    EXPECT(all.calls == 3 * 4 + 3 && all.last_done == 5 && all.total == 5 && !all.went_back);
+
+    /* cancelled once 2 structures are done: no list, the status and message say so */
+    progress_t stop = {0, 0, 0, 2, 0};
+    list = (nesf_structures_t *)&stop;
+    FAILS(nesf_model_decode_monitored(model, latents, 5, 192, &o, on_progress, &stop, &list),
+          NESF_ERROR_CANCELLED, "cancelled");
+    EXPECT(list == NULL && stop.last_done == 2);
+    EXPECT(strstr(nesf_last_error(), "after 2 of 5 structures") != NULL);
+    /* no callback: the same as nesf_model_decode */
+    OK(nesf_model_decode_monitored(model, latents, 5, 192, &o, NULL, NULL, &list));
+    nesf_structures_free(list);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s MODEL STRUCTURES OUTPUT_DIR\n", argv[0]);
@@ -421,6 +474,7 @@ int main(int argc, char **argv) {
     check_options(model);
     check_structures(argv[2], argv[3]);
     check_encode_decode(model, argv[2], argv[3]);
+    check_monitored_decode(model);
     nesf_model_free(model);
     return finish("test_capi");
 }

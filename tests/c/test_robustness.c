@@ -211,6 +211,12 @@ static void decoding(const nesf_model_t *model) {
     nesf_decode_options_t o = quick_options(model);
     FAILS(nesf_model_decode(NULL, latents, 2, 192, &o, &out), INVALID, "'model' is NULL");
     EXPECT(out == NULL);
+    out = (nesf_structures_t *)&dir;
+    FAILS(nesf_model_decode_monitored(NULL, latents, 2, 192, &o, NULL, NULL, &out), INVALID,
+          "'model' is NULL");
+    EXPECT(out == NULL);
+    FAILS(nesf_model_decode_monitored(model, latents, 2, 192, &o, NULL, NULL, NULL), INVALID,
+          "'structures' is NULL");
     FAILS(nesf_model_decode(model, NULL, 2, 192, &o, &out), INVALID, "'latents' is NULL");
     FAILS(nesf_model_decode(model, latents, 2, 192, &o, NULL), INVALID, "'structures' is NULL");
     FAILS(nesf_model_decode(model, latents, 2, 191, &o, &out), INVALID, "latent_size is 191");

@@ -125,6 +125,12 @@ No default model is embedded in this build of the library.
 """
 const NESF_ERROR_NO_DEFAULT_MODEL = nesf_status_t(10)
 """
+    NESF_ERROR_CANCELLED
+
+The caller stopped the operation (its progress callback returned nonzero).
+"""
+const NESF_ERROR_CANCELLED = nesf_status_t(11)
+"""
     NESF_ERROR_INTERNAL
 
 A bug in nesf (a Rust panic stopped at the API boundary). Please report it.
@@ -200,6 +206,17 @@ struct nesf_decode_options_t
     # Most particles one batch may hold (grid points x structures per batch); a decode that needs more fails before allocating. Default 16777216 (~50 bytes each). Appended with `symprec`.
     max_particles::Csize_t
 end
+
+"""
+    nesf_progress_callback_t
+
+Called by `nesf_model_decode_monitored()` on the calling thread after every flow step and
+every batch with the structures finished so far (`done` of `total`) and the caller's
+`user_data`; returning nonzero stops the decode, which then fails with
+`NESF_ERROR_CANCELLED` within one flow step. It must not call back into nesf with the same
+model's decode, and must return normally (no longjmp or exception through nesf).
+"""
+const nesf_progress_callback_t = Ptr{Cvoid}
 
 """
     nesf_model_options_t
@@ -285,6 +302,20 @@ short buffers or structs cannot be detected.
 """
 function nesf_model_decode(model, latents, n_latents, latent_size, options, structures)
     ccall((:nesf_model_decode, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Cfloat}, Csize_t, Csize_t, Ptr{nesf_decode_options_t}, Ptr{Ptr{nesf_structures_t}}), model, latents, n_latents, latent_size, options, structures)
+end
+
+"""
+    nesf_model_decode_monitored(model, latents, n_latents, latent_size, options, callback, user_data, structures)
+
+As `nesf_model_decode()`, reporting progress to `callback` (NULL: none), which can also
+cancel the decode (see `nesf_progress_callback_t`).
+
+# Safety
+As `nesf_model_decode()`; `callback` is NULL or a function that can be called with
+`user_data` (passed through untouched, may be NULL) on the calling thread during the call.
+"""
+function nesf_model_decode_monitored(model, latents, n_latents, latent_size, options, callback, user_data, structures)
+    ccall((:nesf_model_decode_monitored, libnesf), nesf_status_t, (Ptr{nesf_model_t}, Ptr{Cfloat}, Csize_t, Csize_t, Ptr{nesf_decode_options_t}, nesf_progress_callback_t, Ptr{Cvoid}, Ptr{Ptr{nesf_structures_t}}), model, latents, n_latents, latent_size, options, callback, user_data, structures)
 end
 
 """

@@ -52,6 +52,7 @@ class Status(enum.IntEnum):
     RUNTIME = 8
     DECODE = 9
     NO_DEFAULT_MODEL = 10
+    CANCELLED = 11
     INTERNAL = 255
 
 
@@ -173,6 +174,9 @@ _DECODE_LAYOUTS = (
 )
 
 _P = _c.POINTER
+
+#: ``nesf_progress_callback_t``: ``int32_t (*)(size_t done, size_t total, void *user_data)``.
+PROGRESS_CALLBACK = _c.CFUNCTYPE(_c.c_int32, _c.c_size_t, _c.c_size_t, _c.c_void_p)
 _PROTOTYPES = {
     "nesf_version": (_c.c_char_p, []),
     "nesf_last_error": (_c.c_char_p, []),
@@ -200,6 +204,19 @@ _PROTOTYPES = {
     "nesf_model_manifest": (_status, [_handle, _str_out]),
     "nesf_model_decode_options": (_status, [_handle, _P(DecodeOptionsC)]),
     "nesf_model_encode": (_status, [_handle, _handle, _c.c_void_p, _size]),
+    "nesf_model_decode_monitored": (
+        _status,
+        [
+            _handle,
+            _c.c_void_p,
+            _size,
+            _size,
+            _P(DecodeOptionsC),
+            PROGRESS_CALLBACK,
+            _c.c_void_p,
+            _P(_handle),
+        ],
+    ),
     "nesf_model_decode": (
         _status,
         [_handle, _c.c_void_p, _size, _size, _P(DecodeOptionsC), _P(_handle)],

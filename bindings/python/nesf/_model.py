@@ -6,7 +6,7 @@ import ctypes
 import json
 import operator
 import os
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -407,7 +407,13 @@ class Model:
             check(lib.nesf_model_encode(handle, c_list.handle, out.ctypes.data, out.size))
         return out
 
-    def decode(self, latents: Any, to: str = "ase", **options: Any) -> List[Any]:
+    def decode(
+        self,
+        latents: Any,
+        to: str = "ase",
+        progress: Optional[Callable[[int, int], Any]] = None,
+        **options: Any,
+    ) -> List[Any]:
         """Decodes latent vectors into structures.
 
         Args:
@@ -415,6 +421,10 @@ class Model:
                 ``(latent_size,)`` (converted to float32).
             to: what to return: ``"ase"`` (``ase.Atoms``), ``"pymatgen"``
                 (``pymatgen.core.Structure``) or ``"nesf"`` (:class:`nesf.Structure`).
+            progress: called as ``progress(done, total)`` after every flow step and batch
+                (``done`` structures of ``total`` finished); returning ``False`` cancels the
+                decode (``NesfError`` with ``Status.CANCELLED``), and an exception it raises
+                (``KeyboardInterrupt`` from Ctrl-C included) cancels it and is raised again.
             **options: decoder settings, starting from the model's defaults (see
                 :meth:`decode_options`): ``grid_step`` (Å, spacing of the initial particle
                 grid), ``steps`` (flow steps per particle), ``max_last_step`` (Å),
@@ -443,9 +453,9 @@ class Model:
         """
         _check_kind(to)
         o = self._decode_struct(options)
-        return [s.to(to) for s in self._decode(latents, o)]
+        return [s.to(to) for s in self._decode(latents, o, progress)]
 
-    def _decode(self, latents: Any, o: DecodeOptionsC) -> list:
+    def _decode(self, latents: Any, o: DecodeOptionsC, progress: Any = None) -> list:
         z = np.ascontiguousarray(latents, dtype=np.float32)
         if z.ndim == 1:
             z = z.reshape(1, -1)
@@ -454,16 +464,24 @@ class Model:
                 f"latents must have shape (n, latent_size) or (latent_size,), got {z.shape}"
             )
         out = ctypes.c_void_p()
-        check(
-            lib.nesf_model_decode(
-                self._handle(),
-                z.ctypes.data,
-                z.shape[0],
-                z.shape[1],
-                ctypes.byref(o),
-                ctypes.byref(out),
-            )
-        )
+        raised: List[BaseException] = []
+
+        def report(done: int, total: int, _data: Any) -> int:
+            try:
+                return 1 if progress(done, total) is False else 0
+            except BaseException as e:  # noqa: B036 - Ctrl-C must cancel the decode too
+                raised.append(e)
+                return 1
+
+        args = (self._handle(), z.ctypes.data, z.shape[0], z.shape[1], ctypes.byref(o))
+        if progress is None:
+            status = lib.nesf_model_decode(*args, ctypes.byref(out))
+        else:
+            callback = _capi.PROGRESS_CALLBACK(report)
+            status = lib.nesf_model_decode_monitored(*args, callback, None, ctypes.byref(out))
+        if raised:
+            raise raised[0]
+        check(status)
         with CList(out.value) as c_list:
             return c_list.to_python()
 
@@ -488,8 +506,9 @@ class Model:
         items, single = as_list(structures)
         kinds = [kind_of(x) for x in items]
         converted = [to_nesf(x) for x in items]
+        progress = options.pop("progress", None)
         o = self._decode_struct(options)
-        decoded = self._decode(self.encode(converted), o) if converted else []
+        decoded = self._decode(self.encode(converted), o, progress) if converted else []
         results = []
         for s, kind, source in zip(decoded, kinds, converted):
             s.id = source.id

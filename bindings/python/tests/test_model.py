@@ -420,3 +420,24 @@ def test_sixteen_threads_share_one_model_bit_identically(model, lcs6_val):
     for t in range(16):
         for r in range(3):
             assert results[t][r] == serial[t], f"thread {t}, round {r}"
+
+
+def test_decode_progress_and_cancellation(model, few_atoms):
+    z = model.encode(few_atoms[:3])
+    seen = []
+    out = model.decode(z, to="nesf", batch_size=2, steps=4, progress=lambda d, t: seen.append((d, t)))
+    assert len(out) == 3
+    # 2 batches x 4 flow steps, plus after each batch; done never goes back
+    assert len(seen) == 2 * 4 + 2 and seen[-1] == (3, 3)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    with pytest.raises(nesf.NesfError) as e:
+        model.decode(z, batch_size=2, steps=4, progress=lambda d, t: d < 2)
+    assert e.value.status == nesf.Status.CANCELLED and "after 2 of 3" in e.value.message
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        model.autoencode(few_atoms[:2], steps=4, progress=interrupt)
+    # the model still works afterwards
+    assert len(model.decode(z[:1], to="nesf", steps=4)) == 1

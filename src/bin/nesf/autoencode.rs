@@ -10,6 +10,7 @@ use nesf::{DecodedStructure, Structure};
 
 use crate::decode_args::DecodeArgs;
 use crate::eval::{decoded_name, evaluate, print_table};
+use crate::interrupt::interrupted;
 use crate::model_args::ModelArgs;
 use crate::progress;
 use crate::symmetry_args::SymmetryArgs;
@@ -45,8 +46,10 @@ pub fn run(args: AutoencodeArgs) -> nesf::Result<()> {
     let bar = progress::bar(structures.len(), "autoencoding");
     let latents = model.encode(&structures)?;
     let options = args.decode.options(Some(model.decode_options()));
-    let decoded =
-        model.decode_with_progress(&latents, &options, &|n| bar.set_position(n as u64))?;
+    let decoded = model.decode_monitored(&latents, &options, &|n| {
+        bar.set_position(n as u64);
+        !interrupted()
+    })?;
     bar.finish_and_clear();
 
     let built: Vec<nesf::Result<Structure>> =

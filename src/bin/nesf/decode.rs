@@ -10,6 +10,7 @@ use nesf::{Error, Result};
 
 use crate::decode_args::DecodeArgs;
 use crate::encode::check_npy;
+use crate::interrupt::interrupted;
 use crate::model_args::ModelArgs;
 use crate::progress;
 
@@ -70,8 +71,10 @@ pub fn run(args: DecodeCommandArgs) -> Result<()> {
     let (mut row, mut failures, mut failed) = (0usize, 0usize, Vec::new());
     while let Some(z) = latents.read_chunk(chunk)? {
         let done = row;
-        let decoded =
-            model.decode_with_progress(&z, &options, &|n| bar.set_position((done + n) as u64))?;
+        let decoded = model.decode_monitored(&z, &options, &|n| {
+            bar.set_position((done + n) as u64);
+            !interrupted()
+        })?;
         let mut built = Vec::with_capacity(decoded.len());
         for d in decoded {
             match d.to_structure() {

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use nesf::decode::decode_with_progress;
+use nesf::decode::decode_monitored;
 use nesf::io::StructureWriter;
 use nesf::{BoundingBox, DecodedStructure, Metrics, MetricsAccumulator, OracleField, Structure};
 
 use crate::decode_args::DecodeArgs;
+use crate::interrupt::interrupted;
 use crate::model_args::ModelArgs;
 use crate::progress;
 
@@ -69,17 +70,20 @@ pub fn run(args: EvalArgs) -> nesf::Result<()> {
     let mut mismatched = Vec::new();
     let mut done = 0;
     for chunk in structures.chunks(options.batch_size) {
-        let tick = |n: usize| bar.set_position((done + n) as u64);
+        let tick = |n: usize| {
+            bar.set_position((done + n) as u64);
+            !interrupted()
+        };
         let decoded = match &model {
             None => {
                 let field = OracleField::new(chunk)?
                     .with_bounding_box(oracle_box.expect("set for the oracle"));
                 let items: Vec<usize> = (0..chunk.len()).collect();
-                decode_with_progress(&field, &items, &options, &tick)?
+                decode_monitored(&field, &items, &options, &tick)?
             }
             Some(model) => {
                 let latents = model.encode(chunk)?;
-                model.decode_with_progress(&latents, &options, &tick)?
+                model.decode_monitored(&latents, &options, &tick)?
             }
         };
         if let Some(out) = output.as_mut() {

@@ -9,6 +9,7 @@ mod encode;
 mod eval;
 mod info;
 mod interpolate;
+mod interrupt;
 mod model_args;
 mod progress;
 mod symmetry_args;
@@ -47,6 +48,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    interrupt::install();
     let result = match cli.command {
         Command::Autoencode(args) => autoencode::run(args),
         Command::Encode(args) => encode::run(args),
@@ -58,6 +60,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e @ nesf::Error::Cancelled(_)) => {
+            eprintln!("interrupted: {e}");
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

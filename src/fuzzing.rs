@@ -58,6 +58,12 @@ pub fn capi_read(data: &[u8]) {
     let mut list = std::ptr::null_mut();
     // SAFETY: a NUL-terminated path and a valid out-pointer; the list is freed below.
     let status = unsafe { capi::nesf_structures_read(c_path.as_ptr(), &mut list) };
+    // a panic inside the call comes back as an internal error, not as a crash
+    assert_ne!(
+        status,
+        capi::nesf_status_t::NESF_ERROR_INTERNAL,
+        "nesf_structures_read panicked"
+    );
     if status != capi::nesf_status_t::NESF_SUCCESS {
         assert!(list.is_null(), "a failed read handed out a list");
         return;

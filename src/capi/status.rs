@@ -1,10 +1,12 @@
 //! Status codes, the thread-local last error, the panic boundary, and the pointer checks that
 //! every exported function shares.
 
+use std::cell::Cell;
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Error;
 
@@ -109,20 +111,77 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Exported calls running now, in all threads (their panics are reported, not printed).
+static ACTIVE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Exported calls running on this thread, and where the last panic inside one happened.
+    static IN_CALL: Cell<usize> = const { Cell::new(0) };
+    static PANIC_AT: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Installs (once) a panic hook that keeps panics inside exported calls off the host's stderr:
+/// the panic becomes the call's `NESF_ERROR_INTERNAL` message instead. Panics on this thread
+/// inside a call, and on nesf's worker threads (rayon) while a call runs, are kept quiet;
+/// every other panic goes to the hook that was installed before.
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let here = IN_CALL.with(Cell::get) > 0;
+            let worker =
+                ACTIVE_CALLS.load(Ordering::SeqCst) > 0 && rayon::current_thread_index().is_some();
+            if here || worker {
+                if let Some(l) = info.location() {
+                    let _ = PANIC_AT.try_with(|p| *p.borrow_mut() = format!("{l}"));
+                }
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `body` as an exported call: counted for [`quiet_panics`].
+fn in_call<T>(body: impl FnOnce() -> T) -> std::thread::Result<T> {
+    quiet_panics();
+    ACTIVE_CALLS.fetch_add(1, Ordering::SeqCst);
+    IN_CALL.with(|c| c.set(c.get() + 1));
+    let _ = PANIC_AT.try_with(|p| p.borrow_mut().clear());
+    let result = catch_unwind(AssertUnwindSafe(body));
+    IN_CALL.with(|c| c.set(c.get() - 1));
+    ACTIVE_CALLS.fetch_sub(1, Ordering::SeqCst);
+    result
+}
+
+/// The message of a caught panic, with where it happened when known.
+fn internal_error(function: &str, payload: &(dyn std::any::Any + Send)) -> String {
+    let at = PANIC_AT
+        .try_with(|p| p.borrow().clone())
+        .unwrap_or_default();
+    let at = if at.is_empty() {
+        String::new()
+    } else {
+        format!(" (at {at})")
+    };
+    format!(
+        "{function}: internal error (a bug in nesf, please report it): {}{at}",
+        panic_message(payload)
+    )
+}
+
 /// Runs the body of the exported function `function` behind the panic boundary: errors and
 /// panics become a status plus a thread-local message.
 pub(crate) fn guard(function: &str, body: impl FnOnce() -> CResult) -> nesf_status_t {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    match in_call(body) {
         Ok(Ok(())) => NESF_SUCCESS,
         Ok(Err(e)) => {
             set_last_error(&format!("{function}: {}", e.message));
             e.status
         }
         Err(payload) => {
-            set_last_error(&format!(
-                "{function}: internal error (a bug in nesf, please report it): {}",
-                panic_message(payload.as_ref())
-            ));
+            set_last_error(&internal_error(function, payload.as_ref()));
             NESF_ERROR_INTERNAL
         }
     }
@@ -131,13 +190,10 @@ pub(crate) fn guard(function: &str, body: impl FnOnce() -> CResult) -> nesf_stat
 /// Runs a function that returns no status (a free, an accessor of a static string) behind the
 /// panic boundary; a panic records its message and yields `fallback`.
 pub(crate) fn guard_value<T>(function: &str, fallback: T, body: impl FnOnce() -> T) -> T {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    match in_call(body) {
         Ok(v) => v,
         Err(payload) => {
-            set_last_error(&format!(
-                "{function}: internal error (a bug in nesf, please report it): {}",
-                panic_message(payload.as_ref())
-            ));
+            set_last_error(&internal_error(function, payload.as_ref()));
             fallback
         }
     }
@@ -334,6 +390,8 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("boom"), "{message}");
+        // recorded where it happened: the quiet hook took it (the host's stderr did not)
+        assert!(message.contains("(at src/capi/status.rs:"), "{message}");
         assert_eq!(guard_value("nesf_test", 7, || panic!("again")), 7);
     }
 

@@ -25,6 +25,9 @@ fn main() {
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
     }
+    // the one place the rule lives: the crate (nesf::capi::SONAME), the install script (which
+    // reads it off the built library) and the tests take it from here
+    println!("cargo:rustc-env=NESF_SONAME={soname}");
 
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml"))

@@ -269,7 +269,7 @@ fn model_commands() {
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(
-            stderr(&o).contains("warning: running on CPU instead of CUDA"),
+            stderr(&o).contains("warning: running on CPU (CUDA (device 0) was requested but"),
             "{}",
             stderr(&o)
         );

@@ -31,14 +31,7 @@ const _: () = {
 };
 
 fn provider_description(model: &Model) -> String {
-    let report = model.provider();
-    match &report.fallback_reason {
-        Some(reason) => format!(
-            "{} ({} was requested but cannot run: {reason})",
-            report.active, report.requested
-        ),
-        None => report.active.to_string(),
-    }
+    model.provider().describe()
 }
 
 fn wrap(model: Model) -> CResult<nesf_model_t> {

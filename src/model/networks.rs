@@ -453,9 +453,9 @@ fn check_output(role: &str, name: &str, values: &[f32], expected: usize) -> Resu
 
 fn fall_back(report: &mut ProviderReport, options: &ModelOptions, reason: String) -> Result<()> {
     if !options.allow_fallback {
-        return Err(Error::Runtime(format!(
-            "the {} execution provider cannot run: {reason}",
-            options.provider
+        return Err(Error::Runtime(super::provider::cannot_run(
+            options.provider,
+            &reason,
         )));
     }
     report.active = Provider::Cpu;

@@ -78,6 +78,12 @@ impl Default for ModelOptions {
     }
 }
 
+/// The sentence every report of an unusable provider uses: "<provider> was requested but
+/// cannot run: <reason>".
+pub fn cannot_run(requested: Provider, reason: &str) -> String {
+    format!("{requested} was requested but cannot run: {reason}")
+}
+
 /// The provider a model was asked to use and the one that actually runs it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProviderReport {
@@ -87,4 +93,15 @@ pub struct ProviderReport {
     pub active: Provider,
     /// Why the requested provider is not active (only after an allowed fallback).
     pub fallback_reason: Option<String>,
+}
+
+impl ProviderReport {
+    /// What runs the networks, as one phrase: "CPU", or after a fallback
+    /// "CPU (CUDA (device 0) was requested but cannot run: ...)".
+    pub fn describe(&self) -> String {
+        match &self.fallback_reason {
+            Some(reason) => format!("{} ({})", self.active, cannot_run(self.requested, reason)),
+            None => self.active.to_string(),
+        }
+    }
 }

@@ -10,7 +10,6 @@
 
 #define THREADS 8
 #define LATENTS 1
-#define LATENT_SIZE 192
 
 /* Everything a decoded structure holds, flattened for comparison. */
 typedef struct {
@@ -24,6 +23,7 @@ typedef struct {
 typedef struct {
     const nesf_model_t *model;
     const float *latents;
+    size_t latent_size;
     nesf_decode_options_t options;
     pthread_barrier_t *start;
     snapshot_t result[LATENTS];
@@ -32,9 +32,10 @@ typedef struct {
 } job_t;
 
 static nesf_status_t decode_all(const nesf_model_t *model, const float *latents,
-                                const nesf_decode_options_t *options, snapshot_t *out) {
+                                size_t latent_size, const nesf_decode_options_t *options,
+                                snapshot_t *out) {
     nesf_structures_t *list = NULL;
-    nesf_status_t status = nesf_model_decode(model, latents, LATENTS, LATENT_SIZE, options, &list);
+    nesf_status_t status = nesf_model_decode(model, latents, LATENTS, latent_size, options, &list);
     if (status != NESF_SUCCESS) {
         return status;
     }
@@ -62,7 +63,8 @@ static nesf_status_t decode_all(const nesf_model_t *model, const float *latents,
 static void *worker(void *arg) {
     job_t *job = arg;
     pthread_barrier_wait(job->start);
-    job->status = decode_all(job->model, job->latents, &job->options, job->result);
+    job->status =
+        decode_all(job->model, job->latents, job->latent_size, &job->options, job->result);
     if (job->status != NESF_SUCCESS) {
         snprintf(job->message, sizeof(job->message), "%s", nesf_last_error());
     }
@@ -99,15 +101,21 @@ int main(int argc, char **argv) {
         nesf_structure_free(s);
     }
     nesf_structures_free(all);
-    float latents[LATENTS * LATENT_SIZE];
-    OK(nesf_model_encode(model, some, latents, LATENTS * LATENT_SIZE));
+    /* the model's own latent size, not an assumed one */
+    size_t latent_size = 0;
+    OK(nesf_model_latent_size(model, &latent_size));
+    EXPECT(latent_size > 0);
+    float *latents = calloc(LATENTS * latent_size, sizeof(float));
+    OK(nesf_model_encode(model, some, latents, LATENTS * latent_size));
     nesf_structures_free(some);
 
     nesf_decode_options_t options = quick_options(model);
     snapshot_t serial[LATENTS];
-    OK(decode_all(model, latents, &options, serial));
+    OK(decode_all(model, latents, latent_size, &options, serial));
     for (size_t i = 0; i < LATENTS; i++) {
         printf("latent %zu: %zu atoms\n", i, serial[i].n);
+        /* two empty decodes would compare equal without checking anything */
+        EXPECT(serial[i].n > 0);
     }
 
     pthread_barrier_t start;
@@ -118,6 +126,7 @@ int main(int argc, char **argv) {
         memset(&jobs[t], 0, sizeof(jobs[t]));
         jobs[t].model = model;
         jobs[t].latents = latents;
+        jobs[t].latent_size = latent_size;
         jobs[t].options = options;
         jobs[t].start = &start;
         if (pthread_create(&threads[t], NULL, worker, &jobs[t]) != 0) {
@@ -146,6 +155,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < LATENTS; i++) {
         release(&serial[i]);
     }
+    free(latents);
     nesf_model_free(model);
     return finish("test_threads");
 }

@@ -38,14 +38,7 @@ pub fn run(args: InfoArgs) -> nesf::Result<()> {
         runtime.discovery,
         runtime.available_providers.join(", ")
     );
-    let p = model.provider();
-    match &p.fallback_reason {
-        None => println!("execution provider: {}", p.active),
-        Some(r) => println!(
-            "execution provider: {} (asked for {}: {r})",
-            p.active, p.requested
-        ),
-    }
+    println!("execution provider: {}", model.provider().describe());
     println!("bundle format {} version {}", m.format, m.format_version);
     println!("latent size {}", m.latent_size);
     let symbols: Vec<&str> = m

@@ -59,12 +59,8 @@ impl ModelArgs {
             Some(path) => Model::load(path, &options)?,
             None => Model::load_default(&options)?,
         };
-        if let Some(reason) = &model.provider().fallback_reason {
-            eprintln!(
-                "warning: running on {} instead of {}: {reason}",
-                model.provider().active,
-                model.provider().requested
-            );
+        if model.provider().fallback_reason.is_some() {
+            eprintln!("warning: running on {}", model.provider().describe());
         }
         Ok(model)
     }

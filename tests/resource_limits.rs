@@ -178,3 +178,19 @@ fn large_cifs_are_read_in_linear_time() {
     let s = nesf::io::parse(&text, nesf::io::Format::Cif, "big.cif").unwrap();
     assert_eq!(s[0].len(), nx * nx * nz);
 }
+
+#[test]
+fn symmetry_operations_beyond_any_space_group_are_refused() {
+    let mut text = String::from(
+        "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n\
+         _cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\n",
+    );
+    for _ in 0..193 {
+        text.push_str("'x, y, z'\n");
+    }
+    text.push_str("loop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa 0 0 0\n");
+    let e = nesf::io::parse(&text, nesf::io::Format::Cif, "ops.cif")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("193 symmetry operations"), "{e}");
+}

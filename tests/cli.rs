@@ -76,9 +76,11 @@ fn exact_and_fast_decoding_agree() {
     let fast = run(&[]);
     assert_eq!(exact["atom_count_error"], fast["atom_count_error"]);
     assert_eq!(exact["species_error_actual"], fast["species_error_actual"]);
+    // a merged particle carries its leader's score, so NMS may now and then seed a cluster at
+    // another of its particles: over 3 structures the mean moves by up to ~0.01 Å
     for k in ["position_error_actual", "position_error_detected"] {
         let d = (exact[k].as_f64().unwrap() - fast[k].as_f64().unwrap()).abs();
-        assert!(d < 2e-3, "{k}: exact {} fast {}", exact[k], fast[k]);
+        assert!(d < 0.015, "{k}: exact {} fast {}", exact[k], fast[k]);
     }
     // the oracle: identical metrics
     let ybco = data_path("ybco13.extxyz");

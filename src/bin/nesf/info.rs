@@ -53,13 +53,18 @@ pub fn run(args: InfoArgs) -> nesf::Result<()> {
     );
     let d = &m.decode;
     println!(
-        "decoder defaults: grid {} Å, {} steps, last step <= {} Å, NMS {} Å with >= {} particles, {} species-vote points",
+        "decoder defaults: grid {} Å, {} steps, last step <= {} Å, NMS {} Å with >= {} particles, {} species-vote points, {}",
         d.grid_step,
         d.steps,
         d.max_last_step,
         d.nms_radius,
         d.min_particles,
-        d.species_offsets.len().pow(3)
+        d.species_offsets.len().pow(3),
+        if d.symprec > 0.0 {
+            format!("symmetrised at {} Å", d.symprec)
+        } else {
+            "not symmetrised".to_string()
+        }
     );
     let pr = &m.provenance;
     println!(

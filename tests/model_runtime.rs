@@ -170,9 +170,14 @@ fn bad_bundles_are_named_errors() {
         err(&d)
     );
 
+    // a replaced graph: its checksum names it
     let d = fresh("notonnx");
     std::fs::write(d.join("encoder.onnx"), b"this is not a model").unwrap();
-    assert!(err(&d).contains("encoder graph"), "{}", err(&d));
+    assert!(
+        err(&d).contains("graph encoder.onnx is corrupt") && err(&d).contains("SHA-256"),
+        "{}",
+        err(&d)
+    );
 
     let edit_manifest = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
         let d = fresh(name);
@@ -190,6 +195,12 @@ fn bad_bundles_are_named_errors() {
     assert!(err(&d).contains("species"), "{}", err(&d));
     let d = edit_manifest("latent", &|v| v["latent_size"] = 64.into());
     assert!(err(&d).contains("latent"), "{}", err(&d));
+    // the same in a bundle from before checksums: the ONNX check names the graph
+    let d = edit_manifest("nochecksums", &|v| {
+        v.as_object_mut().unwrap().remove("checksums");
+    });
+    std::fs::write(d.join("encoder.onnx"), b"this is not a model").unwrap();
+    assert!(err(&d).contains("encoder graph"), "{}", err(&d));
     let d = edit_manifest("nomanifest", &|_| {});
     std::fs::remove_file(d.join(MANIFEST)).unwrap();
     assert!(err(&d).contains("no manifest.json"), "{}", err(&d));

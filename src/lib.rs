@@ -21,6 +21,7 @@ pub mod io;
 pub mod metrics;
 pub mod model;
 pub mod oracle;
+pub mod rng;
 pub mod vocabulary;
 
 pub use crystal::{Lattice, LatticeParameters, SpaceGroup, Structure, Vec3};

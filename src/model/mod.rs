@@ -1,6 +1,7 @@
 //! NeSF's neural networks: plain weights with a reference forward pass, their ONNX graphs,
 //! model bundles, and running them through ONNX Runtime.
 
+pub mod architecture;
 pub mod bundle;
 pub mod default;
 pub mod graphs;
@@ -9,8 +10,10 @@ pub mod networks;
 pub mod onnx_writer;
 pub mod provider;
 pub mod runtime;
+pub mod runtime_log;
 pub mod weights;
 
+pub use architecture::Architecture;
 pub use bundle::{Bundle, Manifest, Provenance};
 pub use default::default_model_bytes;
 pub use latents::Latents;

@@ -5,29 +5,15 @@
 //! `[out][in]` row-major. Wherever a query point (or the lattice) is concatenated to a layer's
 //! input, the running features come first and the appended values last:
 //!
-//! | network | layers (in -> out) |
-//! |---|---|
-//! | encoder position branch | 3 -> 64 -> 128 -> 128 |
-//! | encoder species branch | V (one-hot) -> 128 -> 128 |
-//! | encoder merge | [position 128, species 128] 256 -> 512 (single plain Linear), max-pool over atoms |
-//! | encoder head | [pooled 512, lattice 6] 518 -> 256 -> 256 -> L |
-//! | position field | [z, p] L+3 -> 256, [h, p] 259 -> 128, [h, p] 131 -> 128 (x6), h 128 -> 3 |
-//! | species field | [z, p] L+3 -> 256, [h, p] 259 -> 128, h 128 -> V |
-//! | lattice lengths / angles | L -> 128 -> 3 (Å / radians) |
-//!
-//! V is the species vocabulary size, L the latent size (192 in the paper). The lattice input is
-//! `[a, b, c, alpha, beta, gamma]` with angles in radians.
+//! The layer shapes are those of [`Architecture`] (the raw query point appended, 3 values);
+//! the lattice input of the encoder head is `[a, b, c, alpha, beta, gamma]` with angles in
+//! radians.
 
+use super::architecture::{Architecture, NETWORKS};
 use crate::error::{Error, Result};
+use crate::rng::SplitMix64;
 
-/// Latent size of the paper's networks.
-pub const LATENT_SIZE: usize = 192;
-/// Width of the first layer of both fields, i.e. of the per-latent "terms" W_z · z + b.
-pub const FIELD_WIDTH: usize = 256;
-/// Size of the pooled per-structure feature of the encoder (the merge layer's output).
-pub const POOLED_SIZE: usize = 512;
-/// Number of lattice values fed to the encoder head: a, b, c (Å), alpha, beta, gamma (rad).
-pub const LATTICE_SIZE: usize = 6;
+pub use super::architecture::{FIELD_WIDTH, LATENT_SIZE, LATTICE_SIZE, POOLED_SIZE};
 
 /// A fully connected layer `y = W x + b`.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,8 +44,8 @@ pub fn field_flops_per_point(layers: &[Linear]) -> f64 {
 
 impl Linear {
     /// A layer initialised like PyTorch's default: weights and biases uniform in
-    /// `(-1/sqrt(in_dim), 1/sqrt(in_dim))`.
-    fn random(in_dim: usize, out_dim: usize, rng: &mut SplitMix64) -> Linear {
+    /// `(-1/sqrt(in_dim), 1/sqrt(in_dim))`, drawn from `rng` (weights row by row, then biases).
+    pub fn random(in_dim: usize, out_dim: usize, rng: &mut SplitMix64) -> Linear {
         let bound = 1.0 / (in_dim.max(1) as f64).sqrt();
         let mut draw = |n: usize| -> Vec<f32> {
             (0..n)
@@ -167,39 +153,6 @@ pub struct NesfWeights {
     pub lattice_angles: Vec<Linear>,
 }
 
-/// Names of the networks in [`NesfWeights`], in the order of [`architecture`].
-const NETWORKS: [&str; 8] = [
-    "encoder.position",
-    "encoder.species",
-    "encoder.merge",
-    "encoder.head",
-    "position_field",
-    "species_field",
-    "lattice_lengths",
-    "lattice_angles",
-];
-
-/// The (in, out) shapes of every layer of every network, in the order of [`NETWORKS`].
-fn architecture(vocab: usize, latent: usize) -> [Vec<(usize, usize)>; 8] {
-    let mut position_field = vec![(latent + 3, FIELD_WIDTH), (FIELD_WIDTH + 3, 128)];
-    position_field.extend(std::iter::repeat_n((128 + 3, 128), 6));
-    position_field.push((128, 3));
-    [
-        vec![(3, 64), (64, 128), (128, 128)],
-        vec![(vocab, 128), (128, 128)],
-        vec![(256, POOLED_SIZE)],
-        vec![(POOLED_SIZE + LATTICE_SIZE, 256), (256, 256), (256, latent)],
-        position_field,
-        vec![
-            (latent + 3, FIELD_WIDTH),
-            (FIELD_WIDTH + 3, 128),
-            (128, vocab),
-        ],
-        vec![(latent, 128), (128, 3)],
-        vec![(latent, 128), (128, 3)],
-    ]
-}
-
 impl NesfWeights {
     /// Random weights with the paper's architecture for `vocab_size` species and latents of
     /// `latent_size`, initialised like PyTorch's Linear default; deterministic in `seed`.
@@ -210,8 +163,12 @@ impl NesfWeights {
                  got {vocab_size} and {latent_size}"
             )));
         }
-        let mut rng = SplitMix64(seed);
-        let mut nets = architecture(vocab_size, latent_size).map(|shapes| {
+        let mut rng = SplitMix64::new(seed);
+        let architecture = Architecture {
+            latent: latent_size,
+            ..Architecture::paper(vocab_size)
+        };
+        let mut nets = architecture.layers().map(|shapes| {
             shapes
                 .into_iter()
                 .map(|(i, o)| Linear::random(i, o, &mut rng))
@@ -236,6 +193,15 @@ impl NesfWeights {
             lattice_lengths,
             lattice_angles,
         })
+    }
+
+    /// The architecture these weights are meant to have (raw query points; the vocabulary
+    /// and latent sizes read off the encoder).
+    pub fn architecture(&self) -> Architecture {
+        Architecture {
+            latent: self.latent_size(),
+            ..Architecture::paper(self.vocab_size())
+        }
     }
 
     /// Size of the species vocabulary (input size of the encoder's species branch).
@@ -282,7 +248,7 @@ impl NesfWeights {
                 "NeSF weights: vocabulary size {vocab} and latent size {latent} must be at least 1"
             )));
         }
-        let expected = architecture(vocab, latent);
+        let expected = self.architecture().layers();
         for ((name, layers), shapes) in NETWORKS.iter().zip(self.networks()).zip(expected) {
             if layers.len() != shapes.len() {
                 return Err(Error::Model(format!(
@@ -492,24 +458,6 @@ fn to_f64(x: &[f32]) -> Vec<f64> {
 
 fn to_f32(x: &[f64]) -> Vec<f32> {
     x.iter().map(|&v| v as f32).collect()
-}
-
-/// SplitMix64: a tiny, good-enough deterministic generator for random initial weights.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 #[cfg(test)]

@@ -15,30 +15,20 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use nesf::model::graphs::{structure_features, StructureFeatures};
 use nesf::{BoundingBox, Field, OracleField, Query, Structure, Vocabulary};
 use tch::{Device, Kind, Tensor};
 
 use crate::recipe::QueryBudget;
 use crate::rng::Rng;
 
-/// One structure as the encoder sees it.
-#[derive(Debug, Clone)]
-pub struct Sample {
-    /// Cartesian positions (Å).
-    pub positions: Vec<[f32; 3]>,
-    /// Vocabulary class of every atom.
-    pub classes: Vec<i64>,
-    /// a, b, c (Å), alpha, beta, gamma (radians).
-    pub lattice: [f32; 6],
-}
-
 /// A set of structures with their network inputs.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// The structures as read.
     pub structures: Vec<Structure>,
-    /// Their network inputs, in the same order.
-    pub samples: Vec<Sample>,
+    /// Their network inputs (the library's encoder view), in the same order.
+    pub samples: Vec<StructureFeatures>,
 }
 
 impl Dataset {
@@ -50,27 +40,14 @@ impl Dataset {
             if s.is_empty() {
                 bail!("structure {i} ({}) has no atom", s.id().unwrap_or("?"));
             }
-            let classes = s
-                .numbers()
-                .iter()
-                .map(|&z| {
-                    vocabulary.class_of(z).map(|c| c as i64).with_context(|| {
-                        format!(
-                            "structure {i} ({}) holds element Z={z}, which the training set \
-                             (and so the model's species vocabulary) lacks",
-                            s.id().unwrap_or("?")
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let p = s.lattice().parameters();
-            let l = p.lengths();
-            let a = p.angles().map(f64::to_radians);
-            samples.push(Sample {
-                positions: s.positions().iter().map(|v| v.map(|x| x as f32)).collect(),
-                classes,
-                lattice: [l[0], l[1], l[2], a[0], a[1], a[2]].map(|x| x as f32),
-            });
+            let features = structure_features(s, vocabulary).with_context(|| {
+                format!(
+                    "structure {i} ({}): the training set (and so the model's species \
+                     vocabulary) lacks one of its elements",
+                    s.id().unwrap_or("?")
+                )
+            })?;
+            samples.push(features);
         }
         Ok(Dataset {
             structures,
@@ -250,7 +227,7 @@ impl HostBatch {
             let s = &data.samples[i];
             for (rank, (p, &c)) in s.positions.iter().zip(&s.classes).enumerate() {
                 b.atom_positions.extend_from_slice(p);
-                b.atom_classes.push(c);
+                b.atom_classes.push(c as i64);
                 b.atom_slots.push((item * b.max_atoms + rank) as i64);
             }
             b.lattice.extend_from_slice(&s.lattice);

@@ -1,16 +1,15 @@
-//! NeSF's networks in tch, exactly as method section 2 (0.76 M parameters for 80 species):
+//! NeSF's networks in tch, built from the library's architecture description
+//! ([`nesf::model::Architecture`]: every width, and where the query point is appended), as
+//! method section 2:
 //!
 //! - MLP block = Linear -> ReLU -> BatchNorm1d (-> Dropout where listed); the last layer of every
 //!   MLP is a plain Linear.
-//! - Encoder, per atom: position branch 3 -> 64 -> 128 -> 128; species branch one-hot V -> 128 ->
-//!   128; concat 256 -> Linear 512 (a single plain Linear: the dropout the reference configuration
-//!   lists for it never applies); max-pool over each structure's atoms; concat the lattice
-//!   [a, b, c, alpha, beta, gamma (rad)] -> 518 -> 256 -> 256 -> L, with dropout 0.3 after the
-//!   two hidden blocks (VAE: -> 2L, mean and softplus variance).
-//! - Position field: [z, q] L+Q -> 256, [h, q] 256+Q -> 128, [h, q] 128+Q -> 128 (x6), h 128 -> 3,
-//!   where q is the query point (Q = 3) or its positional encoding (Q = 60).
-//! - Species field: [z, q] L+Q -> 256, [h, q] 256+Q -> 128, h 128 -> V.
-//! - Lattice heads: two MLPs L -> 128 -> 3 (lengths in Å, angles in radians), no BatchNorm.
+//! - Encoder: per-atom position and species branches, one merge Linear (the dropout the
+//!   reference configuration lists for it never applies), max-pool over each structure's atoms,
+//!   then the head on `[pooled, lattice (rad)]` with dropout 0.3 after its two hidden blocks
+//!   (VAE: 2L outputs, mean and softplus variance).
+//! - Fields: the query (point or positional encoding) appended to every layer but the last.
+//! - Lattice heads: plain MLPs (no BatchNorm).
 //!
 //! The concatenation order (running features first, appended values last) and the `[out][in]`
 //! weight layout are those of the library's `NesfWeights`, so that after folding BatchNorm
@@ -30,6 +29,9 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
+use nesf::model::architecture::{mlp_layers, PE_FREQUENCIES};
+use nesf::model::{Architecture, Linear};
+
 use crate::data::{DeviceBatch, KIND};
 use crate::recipe::LossWeights;
 use crate::rng::{Rng, Stream};
@@ -43,8 +45,6 @@ pub const BN_EPS: f64 = 1e-5;
 pub const BN_MOMENTUM: f64 = 0.1;
 /// Dropout of the encoder head's hidden blocks.
 pub const HEAD_DROPOUT: f64 = 0.3;
-/// Frequencies of the optional positional encoding: sin/cos(pi * 2^k * x), k = 0..9.
-pub const PE_FREQUENCIES: usize = 10;
 
 /// Everything that fixes the networks' shapes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,12 +70,12 @@ impl ModelConfig {
         }
     }
 
-    /// Size of the query-point features appended to the fields' layers.
-    pub fn query_dim(&self) -> usize {
-        if self.positional_encoding {
-            6 * PE_FREQUENCIES
-        } else {
-            3
+    /// The library's description of these networks.
+    pub fn architecture(&self) -> Architecture {
+        Architecture {
+            vocab: self.vocab,
+            latent: self.latent,
+            positional_encoding: self.positional_encoding,
         }
     }
 }
@@ -153,17 +153,12 @@ pub struct Lin {
 
 impl Lin {
     fn new(p: &mut Params, name: &str, i: usize, o: usize, rng: &mut Rng, device: Device) -> Lin {
-        // PyTorch's default: weight and bias uniform in (-1/sqrt(in), 1/sqrt(in)).
-        let bound = 1.0 / (i.max(1) as f64).sqrt();
-        let mut draw = |n: usize| -> Vec<f32> {
-            (0..n)
-                .map(|_| ((rng.uniform() * 2.0 - 1.0) * bound) as f32)
-                .collect()
-        };
-        let w = Tensor::from_slice(&draw(i * o))
+        // the library's initialisation (PyTorch's default) from the trainer's stream
+        let l = Linear::random(i, o, rng.splitmix());
+        let w = Tensor::from_slice(&l.weight)
             .view([o as i64, i as i64])
             .to_device(device);
-        let b = Tensor::from_slice(&draw(o)).to_device(device);
+        let b = Tensor::from_slice(&l.bias).to_device(device);
         Lin {
             w: p.add(format!("{name}.weight"), w, true),
             b: p.add(format!("{name}.bias"), b, true),
@@ -259,10 +254,10 @@ impl Mlp {
         rng: &mut Rng,
         device: Device,
     ) -> Mlp {
-        let layers = widths
-            .windows(2)
+        let layers = mlp_layers(widths)
+            .into_iter()
             .enumerate()
-            .map(|(k, w)| Lin::new(p, &format!("{name}.{k}"), w[0], w[1], rng, device))
+            .map(|(k, (i, o))| Lin::new(p, &format!("{name}.{k}"), i, o, rng, device))
             .collect::<Vec<_>>();
         let bns = if bn {
             widths[1..widths.len() - 1]
@@ -316,29 +311,21 @@ impl FieldNet {
     fn new(
         p: &mut Params,
         name: &str,
+        architecture: &Architecture,
         widths: &[usize],
-        query_dim: usize,
         rng: &mut Rng,
         device: Device,
     ) -> FieldNet {
-        let n = widths.len() - 1;
-        let layers = (0..n)
-            .map(|k| {
-                let extra = if k + 1 < n { query_dim } else { 0 };
-                Lin::new(
-                    p,
-                    &format!("{name}.{k}"),
-                    widths[k] + extra,
-                    widths[k + 1],
-                    rng,
-                    device,
-                )
-            })
-            .collect::<Vec<_>>();
-        let bns = widths[1..n]
+        let shapes = architecture.field_layers(widths);
+        let layers = shapes
             .iter()
             .enumerate()
-            .map(|(k, &w)| Bn::new(p, &format!("{name}.bn{k}"), w, device))
+            .map(|(k, &(i, o))| Lin::new(p, &format!("{name}.{k}"), i, o, rng, device))
+            .collect::<Vec<_>>();
+        let bns = shapes[..shapes.len() - 1]
+            .iter()
+            .enumerate()
+            .map(|(k, &(_, w))| Bn::new(p, &format!("{name}.bn{k}"), w, device))
             .collect();
         FieldNet {
             layers,
@@ -444,67 +431,81 @@ impl Nesf {
     pub fn new(config: ModelConfig, seed: u64, device: Device) -> Nesf {
         let mut p = Params::default();
         let mut rng = Rng::derive(seed, Stream::Init, 0, 0);
-        let (v, l, q) = (config.vocab, config.latent, config.query_dim());
-        let head_out = if config.vae { 2 * l } else { l };
-        let encoder = Encoder {
-            position: Mlp::new(
-                &mut p,
-                "encoder.position",
-                &[3, 64, 128, 128],
-                true,
-                0.0,
-                &mut rng,
-                device,
-            ),
-            species: Mlp::new(
-                &mut p,
-                "encoder.species",
-                &[v, 128, 128],
-                true,
-                0.0,
-                &mut rng,
-                device,
-            ),
-            merge: Lin::new(&mut p, "encoder.merge", 256, 512, &mut rng, device),
-            head: Mlp::new(
-                &mut p,
-                "encoder.head",
-                &[512 + 6, 256, 256, head_out],
-                true,
-                HEAD_DROPOUT,
-                &mut rng,
-                device,
-            ),
+        let arch = config.architecture();
+        let head_out = if config.vae {
+            2 * config.latent
+        } else {
+            config.latent
         };
-        let mut pos_widths = vec![l, 256];
-        pos_widths.extend([128; 7]);
-        pos_widths.push(3);
-        let position_field =
-            FieldNet::new(&mut p, "position_field", &pos_widths, q, &mut rng, device);
+        let (rng, pm) = (&mut rng, &mut p);
+        let position = Mlp::new(
+            pm,
+            "encoder.position",
+            &arch.encoder_position(),
+            true,
+            0.0,
+            rng,
+            device,
+        );
+        let species = Mlp::new(
+            pm,
+            "encoder.species",
+            &arch.encoder_species(),
+            true,
+            0.0,
+            rng,
+            device,
+        );
+        // a single Linear, named as such in checkpoints
+        let (merge_in, merge_out) = mlp_layers(&arch.encoder_merge())[0];
+        let merge = Lin::new(pm, "encoder.merge", merge_in, merge_out, rng, device);
+        let head = Mlp::new(
+            pm,
+            "encoder.head",
+            &arch.encoder_head(head_out),
+            true,
+            HEAD_DROPOUT,
+            rng,
+            device,
+        );
+        let encoder = Encoder {
+            position,
+            species,
+            merge,
+            head,
+        };
+        let position_field = FieldNet::new(
+            pm,
+            "position_field",
+            &arch,
+            &arch.position_field(),
+            rng,
+            device,
+        );
         let species_field = FieldNet::new(
-            &mut p,
+            pm,
             "species_field",
-            &[l, 256, 128, v],
-            q,
-            &mut rng,
+            &arch,
+            &arch.species_field(),
+            rng,
             device,
         );
         let lengths = Mlp::new(
-            &mut p,
+            pm,
             "lattice_lengths",
-            &[l, 128, 3],
+            &arch.lattice_head(),
             false,
             0.0,
-            &mut rng,
+            rng,
             device,
         );
         let angles = Mlp::new(
-            &mut p,
+            pm,
             "lattice_angles",
-            &[l, 128, 3],
+            &arch.lattice_head(),
             false,
             0.0,
-            &mut rng,
+            rng,
             device,
         );
         Nesf {

@@ -5,10 +5,13 @@
 //! to libtorch for dropout and the VAE noise. A checkpoint therefore only has to remember where
 //! it stopped (epoch and batch) to continue exactly as an uninterrupted run would.
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and good enough for jitter and shuffles.
+use nesf::rng::{mix, SplitMix64};
+
+/// SplitMix64 (the library's [`nesf::rng::SplitMix64`]) with the trainer's derived streams and
+/// normal draws.
 #[derive(Debug, Clone)]
 pub struct Rng {
-    state: u64,
+    inner: SplitMix64,
     spare_normal: Option<f64>,
 }
 
@@ -28,17 +31,11 @@ pub enum Stream {
     Torch = 5,
 }
 
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl Rng {
     /// A generator from a plain seed.
     pub fn new(seed: u64) -> Rng {
         Rng {
-            state: mix(seed ^ 0x6A09_E667_F3BC_C908),
+            inner: SplitMix64::new(mix(seed ^ 0x6A09_E667_F3BC_C908)),
             spare_normal: None,
         }
     }
@@ -54,13 +51,17 @@ impl Rng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix(self.state)
+        self.inner.next_u64()
+    }
+
+    /// The underlying generator (e.g. for the library's weight initialisation).
+    pub fn splitmix(&mut self) -> &mut SplitMix64 {
+        &mut self.inner
     }
 
     /// Uniform in [0, 1).
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.inner.next_f64()
     }
 
     /// Standard normal (Box–Muller, both values used).

@@ -182,9 +182,8 @@ fn check_folding(vae: bool) {
 
     let mut worst = 0f64;
     for (i, s) in t.train.samples.iter().enumerate() {
-        let classes: Vec<usize> = s.classes.iter().map(|&c| c as usize).collect();
         let zr = weights
-            .encode_structure(&s.positions, &classes, s.lattice)
+            .encode_structure(&s.positions, &s.classes, s.lattice)
             .unwrap();
         let zt = &z[i * latent..(i + 1) * latent];
         worst = worst.max(max_abs_diff(zt, &zr));

@@ -317,3 +317,25 @@ fn sessions_agree_with_signatures_and_reject_bad_indices() {
         Err(e) => println!("out-of-range index: {e}"),
     }
 }
+
+/// ONNX Runtime's warnings reach the library's logger (kept in memory, readable through
+/// `runtime_log::messages`), not the host program's stderr: a graph with an initializer no node
+/// uses makes ONNX Runtime warn while the session is created.
+#[test]
+fn onnx_runtime_warnings_go_to_the_library_log() {
+    use nesf::model::onnx_writer::{Dim, ElementType, GraphBuilder};
+    let mut g = GraphBuilder::new("unused_initializer");
+    g.input("x", ElementType::F32, &[Dim::Fixed(2)]);
+    g.initializer_f32("never_used_weight", &[2], &[1.0, 2.0])
+        .unwrap();
+    g.node("Identity", &["x"], &["y"], &[]);
+    g.output("y", ElementType::F32, &[Dim::Fixed(2)]);
+    let _session = session(&g.to_bytes().unwrap());
+    let messages = nesf::model::runtime_log::messages();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("warning") && m.contains("never_used_weight")),
+        "ONNX Runtime's warning about the unused initializer was not logged: {messages:?}"
+    );
+}

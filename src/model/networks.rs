@@ -19,8 +19,39 @@ use crate::error::{Error, Result};
 use crate::field::{BoundingBox, Field, Query};
 use crate::vocabulary::Vocabulary;
 
-/// Structures encoded per encoder run.
+/// Structures encoded per encoder run, at most.
 pub const ENCODE_CHUNK: usize = 256;
+
+/// Atom slots (structures × the largest atom count among them) per encoder run, at most: the
+/// encoder pads every structure of a run to its largest, so one large structure among many
+/// small ones would otherwise multiply the run's memory (about 6 kB per slot). A structure with
+/// more atoms than this runs alone.
+pub const ENCODE_PADDED_ATOMS: usize = 1 << 15;
+
+/// Splits structures of `atoms[i]` atoms, in order, into encoder runs of at most
+/// [`ENCODE_CHUNK`] structures and [`ENCODE_PADDED_ATOMS`] padded atom slots (a structure
+/// larger than that alone).
+pub fn encode_runs(atoms: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let (mut start, mut largest) = (0, 0);
+    for (i, &n) in atoms.iter().enumerate() {
+        let wider = largest.max(n);
+        let count = i - start;
+        if count > 0
+            && (count == ENCODE_CHUNK || (count + 1).saturating_mul(wider) > ENCODE_PADDED_ATOMS)
+        {
+            runs.push(start..i);
+            start = i;
+            largest = n;
+        } else {
+            largest = wider;
+        }
+    }
+    if start < atoms.len() {
+        runs.push(start..atoms.len());
+    }
+    runs
+}
 
 /// A NeSF model ready to run. Immutable after loading and safe to share between threads
 /// (each graph's session is used by one thread at a time).
@@ -186,12 +217,13 @@ impl Model {
         let l = self.latent_size();
         let v = self.vocabulary().len();
         let mut out = Vec::with_capacity(structures.len() * l);
-        for (c, chunk) in structures.chunks(ENCODE_CHUNK).enumerate() {
+        let sizes: Vec<usize> = structures.iter().map(Structure::len).collect();
+        for run in encode_runs(&sizes) {
+            let first = run.start;
             let (mut positions, mut species, mut lattice) = (Vec::new(), Vec::new(), Vec::new());
-            for (i, s) in chunk.iter().enumerate() {
-                let f = graphs::structure_features(s, self.vocabulary()).map_err(|e| {
-                    Error::InvalidArgument(format!("structure {}: {e}", c * ENCODE_CHUNK + i))
-                })?;
+            for (i, s) in structures[run].iter().enumerate() {
+                let f = graphs::structure_features(s, self.vocabulary())
+                    .map_err(|e| Error::InvalidArgument(format!("structure {}: {e}", first + i)))?;
                 positions.push(f.positions);
                 species.push(f.classes);
                 lattice.push(f.lattice);
@@ -235,7 +267,7 @@ impl Model {
             lattices: Vec::with_capacity(m),
         };
         let l = self.latent_size();
-        for (c, chunk) in latents.as_flat().chunks(ENCODE_CHUNK * l).enumerate() {
+        for chunk in latents.as_flat().chunks(ENCODE_CHUNK * l) {
             let rows = chunk.len() / l;
             let mut session = lock(&self.latent_terms);
             let outputs = session
@@ -263,16 +295,7 @@ impl Model {
                     beta: f64::from(angles[r * 3 + 1]).to_degrees(),
                     gamma: f64::from(angles[r * 3 + 2]).to_degrees(),
                 };
-                let index = c * ENCODE_CHUNK + r;
-                if p.lengths()
-                    .iter()
-                    .chain(&p.angles())
-                    .any(|x| !x.is_finite())
-                {
-                    return Err(Error::Field(format!(
-                        "latent {index}: the lattice heads predict a non-finite value: {p:?}"
-                    )));
-                }
+                // non-finite parameters form no cell: the decoder reports that structure
                 field.lattices.push(PredictedLattice::from_parameters(p));
             }
         }
@@ -480,6 +503,10 @@ fn session(
         // memory patterns are planned and kept per input shape, so with them resident memory
         // grows with the number of structures decoded instead of staying bounded.
         .with_memory_pattern(false)
+        .map_err(|e| Error::Runtime(format!("{what}: {e}")))?
+        // ONNX Runtime's informational lines are not formatted at all; its warnings go to
+        // the logger of `runtime_log`, never to the host program's stderr
+        .with_log_level(ort::logging::LogLevel::Warning)
         .map_err(|e| Error::Runtime(format!("{what}: {e}")))?;
     if options.threads > 0 {
         builder = builder
@@ -503,4 +530,36 @@ fn session(
     builder
         .commit_from_memory(bytes)
         .map_err(|e| Error::Runtime(format!("{what} (the graph may be corrupt): {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoder_runs_bound_structures_and_padded_atoms() {
+        // one 2000-atom structure among 255 small ones: it no longer pads the others
+        let mut atoms = vec![2000];
+        atoms.extend([2; 255]);
+        let runs = encode_runs(&atoms);
+        assert_eq!(runs[0], 0..16);
+        for r in &runs {
+            let largest = atoms[r.clone()].iter().max().unwrap();
+            assert!(r.len() <= ENCODE_CHUNK);
+            assert!(
+                r.len() == 1 || r.len() * largest <= ENCODE_PADDED_ATOMS,
+                "{r:?}"
+            );
+        }
+        // in order, every structure once
+        let flat: Vec<usize> = runs.iter().flat_map(|r| r.clone()).collect();
+        assert_eq!(flat, (0..atoms.len()).collect::<Vec<_>>());
+        // small structures: runs of ENCODE_CHUNK, as before
+        let runs = encode_runs(&[8; 600]);
+        assert_eq!(runs, vec![0..256, 256..512, 512..600]);
+        // a structure larger than the budget runs alone
+        let runs = encode_runs(&[3, ENCODE_PADDED_ATOMS + 1, 3]);
+        assert_eq!(runs, vec![0..1, 1..2, 2..3]);
+        assert!(encode_runs(&[]).is_empty());
+    }
 }

@@ -81,6 +81,7 @@ pub fn load(path: Option<&Path>) -> Result<&'static RuntimeInfo> {
                 let environment = ort::init()
                     .with_name("nesf")
                     .with_telemetry(false)
+                    .with_logger(super::runtime_log::logger())
                     .build()
                     .map_err(|e| {
                         Error::Runtime(format!("creating the ONNX Runtime environment: {e}"))

@@ -577,6 +577,22 @@ enum nesf_status_t nesf_structure_confidence(const struct nesf_structure_t *stru
                                              size_t confidence_len);
 
 /**
+ * Why decoding this structure failed, or NULL when it did not fail (and for structures that
+ * were not decoded). A failed structure holds no atom: the model's position field, species
+ * field or lattice heads returned a non-finite value for it, and the message names which and
+ * where; the other structures of the same decode are not affected. `*message` points into the
+ * structure and stays valid until the structure is freed.
+ *
+ * # Safety
+ * `structure` is NULL or a live `nesf_structure_t` handle, not freed by another thread during
+ * the call; `message` is NULL or points to a writable `const char *`. NULL is reported as
+ * `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles cannot
+ * be detected.
+ */
+enum nesf_status_t nesf_structure_failure(const struct nesf_structure_t *structure,
+                                          const char **message);
+
+/**
  * Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number
  * of doubles it holds (at least 3 x n_atoms). Fails like `nesf_structure_lattice()` when the
  * predicted lattice forms no cell.

@@ -88,10 +88,10 @@ impl nesf::Field for NoCell<'_> {
             })
             .collect())
     }
-    fn displacements(&self, query: &nesf::Query, out: &mut [[f32; 3]]) -> nesf::Result<()> {
+    fn displacements(&self, query: &nesf::Query<'_>, out: &mut [[f32; 3]]) -> nesf::Result<()> {
         self.0.displacements(query, out)
     }
-    fn species_logits(&self, query: &nesf::Query, out: &mut [f32]) -> nesf::Result<()> {
+    fn species_logits(&self, query: &nesf::Query<'_>, out: &mut [f32]) -> nesf::Result<()> {
         self.0.species_logits(query, out)
     }
 }
@@ -124,4 +124,84 @@ fn a_predicted_lattice_that_forms_no_cell_fails_only_its_structure() {
         / 9.0;
     assert!((m.lattice_angle_error_deg - expected).abs() < 1e-9, "{m:?}");
     assert_eq!(field.len(), 3);
+}
+
+/// The oracle's field, broken for some structures: non-finite moves for item 1, non-finite
+/// species logits for item 2, a non-finite lattice for item 3.
+struct Broken<'a>(OracleField<'a>);
+
+impl nesf::Field for Broken<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn vocabulary(&self) -> &nesf::Vocabulary {
+        self.0.vocabulary()
+    }
+    fn bounding_box(&self) -> nesf::BoundingBox {
+        self.0.bounding_box()
+    }
+    fn lattices(&self, items: &[usize]) -> nesf::Result<Vec<nesf::decode::PredictedLattice>> {
+        let mut l = self.0.lattices(items)?;
+        for (k, &i) in items.iter().enumerate() {
+            if i == 3 {
+                l[k].parameters.beta = f64::NAN;
+                l[k].lattice = None;
+            }
+        }
+        Ok(l)
+    }
+    fn displacements(&self, query: &nesf::Query<'_>, out: &mut [[f32; 3]]) -> nesf::Result<()> {
+        self.0.displacements(query, out)?;
+        poison(query, 1, 3, out.as_flattened_mut());
+        Ok(())
+    }
+    fn species_logits(&self, query: &nesf::Query<'_>, out: &mut [f32]) -> nesf::Result<()> {
+        self.0.species_logits(query, out)?;
+        poison(query, 2, self.0.vocabulary().len(), out);
+        Ok(())
+    }
+}
+
+/// Sets the outputs (`width` values per point) of item `broken`'s points to NaN.
+fn poison(query: &nesf::Query<'_>, broken: usize, width: usize, out: &mut [f32]) {
+    let mut start = 0;
+    for (&item, &count) in query.items.iter().zip(query.counts) {
+        if item == broken {
+            out[start * width..(start + count) * width].fill(f32::NAN);
+        }
+        start += count;
+    }
+}
+
+#[test]
+fn a_field_broken_for_one_structure_fails_that_structure_only() {
+    let s = data("ybco13.extxyz");
+    let s = &s[..5];
+    let oracle = OracleField::new(s).unwrap();
+    let items: Vec<usize> = (0..s.len()).collect();
+    for options in [DecodeOptions::default(), DecodeOptions::exact()] {
+        let good = decode(&oracle, &items, &options).unwrap();
+        let broken = decode(&Broken(OracleField::new(s).unwrap()), &items, &options).unwrap();
+        for i in [0, 4] {
+            assert_eq!(broken[i], good[i], "structure {i} was affected");
+        }
+        for (i, part) in [
+            (1, "position field"),
+            (2, "species field"),
+            (3, "lattice heads"),
+        ] {
+            let d = &broken[i];
+            let why = d
+                .failure
+                .as_deref()
+                .unwrap_or_else(|| panic!("{i}: no failure"));
+            assert!(
+                why.contains(part) && why.contains(&format!("structure {i}")),
+                "{why}"
+            );
+            assert!(d.is_empty(), "a failed structure holds atoms");
+            let err = d.to_structure().unwrap_err().to_string();
+            assert!(err.contains(part), "{err}");
+        }
+    }
 }

@@ -221,6 +221,14 @@ public:
         return p != nullptr ? std::string(p) : std::string();
     }
 
+    /// Why decoding this structure failed (a field returned non-finite values for it; it then
+    /// holds no atom), or "" when it did not fail or was not decoded.
+    std::string failure() const {
+        const char *p = nullptr;
+        detail::check(nesf_structure_failure(get(), &p));
+        return p != nullptr ? std::string(p) : std::string();
+    }
+
     /// Sets the id ("" removes it); kept when the structure is written to a file.
     Structure &set_id(const std::string &id) {
         detail::check(nesf_structure_set_id(ptr_.get(), id.empty() ? nullptr : id.c_str()));

@@ -98,6 +98,9 @@ module nesf
         real(c_float), allocatable :: confidence(:)
         !> The id (extended XYZ material_id, CIF block name); unallocated when it has none.
         character(len=:), allocatable :: id
+        !> Why decoding this structure failed (a field of the model returned non-finite values
+        !> for it; it then holds no atom); unallocated when it did not fail.
+        character(len=:), allocatable :: failure
     end type nesf_structure
 
     public :: nesf_version, nesf_last_error, nesf_runtime_load
@@ -296,6 +299,14 @@ module nesf
             type(c_ptr), intent(out) :: id
             integer(c_int) :: s
         end function c_structure_id
+
+        function c_structure_failure(structure, message) bind(C, name="nesf_structure_failure") &
+                result(s)
+            import :: c_ptr, c_int
+            type(c_ptr), value :: structure
+            type(c_ptr), intent(out) :: message
+            integer(c_int) :: s
+        end function c_structure_failure
 
         function c_structure_set_id(structure, id) bind(C, name="nesf_structure_set_id") result(s)
             import :: c_ptr, c_int, c_char
@@ -702,6 +713,9 @@ contains
             end if
             if (code == NESF_SUCCESS) code = c_structure_id(one, id)
             if (code == NESF_SUCCESS .and. c_associated(id)) structures(i)%id = from_c_string(id)
+            if (code == NESF_SUCCESS) code = c_structure_failure(one, id)
+            if (code == NESF_SUCCESS .and. c_associated(id)) &
+                structures(i)%failure = from_c_string(id)
             call c_structure_free(one)
             if (code /= NESF_SUCCESS) return
         end do

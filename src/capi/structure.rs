@@ -22,6 +22,8 @@ pub struct nesf_structure_t {
     kind: Kind,
     /// The id as C reads it (the Rust value's id, NUL-terminated).
     id: Option<CString>,
+    /// Why decoding this structure failed, as C reads it (a decoded structure's `failure`).
+    failure: Option<CString>,
 }
 
 /// What a structure handle wraps: the library's own types.
@@ -45,11 +47,13 @@ impl nesf_structure_t {
         nesf_structure_t {
             id: s.id().map(owned_c_string),
             kind: Kind::Structure(s.clone()),
+            failure: None,
         }
     }
 
     pub(crate) fn from_decoded(d: DecodedStructure) -> Self {
         nesf_structure_t {
+            failure: d.failure.as_deref().map(owned_c_string),
             kind: Kind::Decoded(d),
             id: None,
         }
@@ -406,6 +410,31 @@ pub unsafe extern "C" fn nesf_structure_set_id(
     })
 }
 
+/// Why decoding this structure failed, or NULL when it did not fail (and for structures that
+/// were not decoded). A failed structure holds no atom: the model's position field, species
+/// field or lattice heads returned a non-finite value for it, and the message names which and
+/// where; the other structures of the same decode are not affected. `*message` points into the
+/// structure and stays valid until the structure is freed.
+///
+/// # Safety
+/// `structure` is NULL or a live `nesf_structure_t` handle, not freed by another thread during
+/// the call; `message` is NULL or points to a writable `const char *`. NULL is reported as
+/// `NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles cannot
+/// be detected.
+#[no_mangle]
+pub unsafe extern "C" fn nesf_structure_failure(
+    structure: *const nesf_structure_t,
+    message: *mut *const c_char,
+) -> nesf_status_t {
+    guard("nesf_structure_failure", || {
+        // SAFETY (all blocks): the caller's contract; the helpers check NULL.
+        unsafe { write_out(message, "message", std::ptr::null()) }?;
+        let s = unsafe { reference(structure, "structure") }?;
+        let p = s.failure.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+        unsafe { write_out(message, "message", p) }
+    })
+}
+
 /// Whether the structure has a per-atom confidence (true for decoded structures).
 ///
 /// # Safety
@@ -556,4 +585,53 @@ pub unsafe extern "C" fn nesf_structures_push(
         list.items.push(s);
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crystal::LatticeParameters;
+
+    #[test]
+    fn a_failed_decode_reports_its_reason() {
+        let lattice = PredictedLattice::from_parameters(LatticeParameters {
+            a: 3.0,
+            b: 3.0,
+            c: 3.0,
+            alpha: 90.0,
+            beta: 90.0,
+            gamma: 90.0,
+        });
+        let failed = DecodedStructure {
+            lattice,
+            numbers: Vec::new(),
+            positions: Vec::new(),
+            confidence: Vec::new(),
+            particles: Vec::new(),
+            failure: Some("the species field returned a non-finite logit".into()),
+        };
+        let fine = DecodedStructure {
+            failure: None,
+            ..failed.clone()
+        };
+        let read = |s: &nesf_structure_t| {
+            let mut p: *const c_char = c"stale".as_ptr();
+            // SAFETY: a live handle and a writable pointer
+            let status = unsafe { nesf_structure_failure(s, &mut p) };
+            assert_eq!(status, nesf_status_t::NESF_SUCCESS);
+            // SAFETY: NULL or a NUL-terminated string owned by `s`
+            (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string())
+        };
+        let f = nesf_structure_t::from_decoded(failed);
+        assert_eq!(
+            read(&f).as_deref(),
+            Some("the species field returned a non-finite logit")
+        );
+        assert!(f
+            .to_structure()
+            .unwrap_err()
+            .message
+            .contains("species field"));
+        assert_eq!(read(&nesf_structure_t::from_decoded(fine)), None);
+    }
 }

@@ -71,6 +71,10 @@ pub struct DecodedStructure {
     pub confidence: Vec<f32>,
     /// Number of particles that formed each atom.
     pub particles: Vec<usize>,
+    /// Why this structure could not be decoded (a field returned non-finite values for it),
+    /// naming the network and the point; it then holds no atom. The other structures of the
+    /// same decode are not affected.
+    pub failure: Option<String>,
 }
 
 impl DecodedStructure {
@@ -84,9 +88,12 @@ impl DecodedStructure {
         self.numbers.is_empty()
     }
 
-    /// The decoded atoms as a validated [`Structure`]; fails when no atom was detected or the
-    /// predicted lattice forms no cell.
+    /// The decoded atoms as a validated [`Structure`]; fails when decoding failed, no atom was
+    /// detected or the predicted lattice forms no cell.
     pub fn to_structure(&self) -> Result<Structure> {
+        if let Some(why) = &self.failure {
+            return Err(Error::Field(why.clone()));
+        }
         if self.is_empty() {
             return Err(Error::InvalidStructure(
                 "decoding detected no atom, so there is no structure to return".into(),
@@ -217,10 +224,14 @@ fn decode_batch(
 ) -> Result<Vec<DecodedStructure>> {
     let lattices = field.lattices(items)?;
     let flowed = particles::flow(field, items, grid, options, proceed)?;
+    let mut failures = flowed.failures;
     let n = grid.len();
     let clusters: Vec<Vec<nms::Cluster>> = (0..items.len())
         .into_par_iter()
         .map(|i| {
+            if failures[i].is_some() {
+                return Vec::new();
+            }
             let range = i * n..(i + 1) * n;
             nms::nms(
                 &flowed.positions[range.clone()],
@@ -252,23 +263,43 @@ fn decode_batch(
             },
             &mut logits,
         )?;
-        if logits.iter().any(|x| !x.is_finite()) {
-            return Err(Error::Field(
-                "species field returned a non-finite logit".into(),
-            ));
-        }
     }
     let per_atom = stencil.len() * classes;
     let mut offset = 0;
     let mut out = Vec::with_capacity(items.len());
-    for (lattice, atoms) in lattices.into_iter().zip(&clusters) {
+    for (i, (lattice, atoms)) in lattices.into_iter().zip(&clusters).enumerate() {
         let mut d = DecodedStructure {
             lattice,
             numbers: Vec::with_capacity(atoms.len()),
             positions: Vec::with_capacity(atoms.len()),
             confidence: Vec::with_capacity(atoms.len()),
             particles: Vec::with_capacity(atoms.len()),
+            failure: failures[i].take(),
         };
+        let p = &lattice.parameters;
+        if d.failure.is_none() && !p.lengths().iter().chain(&p.angles()).all(|x| x.is_finite()) {
+            d.failure = Some(format!(
+                "the lattice heads predicted a non-finite value for structure {}: {p:?}",
+                items[i]
+            ));
+        }
+        let own = &logits[offset..offset + atoms.len() * per_atom];
+        if let Some(k) = own.iter().position(|x| !x.is_finite()) {
+            d.failure.get_or_insert_with(|| {
+                format!(
+                    "the species field returned a non-finite logit {} around the atom at {:?} \
+                     of structure {}",
+                    own[k],
+                    atoms[k / per_atom].position,
+                    items[i]
+                )
+            });
+        }
+        if d.failure.is_some() {
+            offset += own.len();
+            out.push(d);
+            continue;
+        }
         for atom in atoms {
             let (class, confidence) = species::choose(
                 options.species_vote,

@@ -25,6 +25,9 @@ pub struct Flowed {
     pub scores: Vec<f32>,
     /// Position-field evaluations made (one per live particle per step).
     pub evaluations: usize,
+    /// Per item: why its flow stopped (the position field returned a non-finite vector for
+    /// one of its particles); its particles are then all dropped, the other items go on.
+    pub failures: Vec<Option<String>>,
 }
 
 /// Starts one copy of `grid` per item and moves the particles `options.steps` times (fewer for
@@ -72,6 +75,7 @@ pub fn flow(
     let mut query_items: Vec<usize> = Vec::with_capacity(items.len());
     let mut counts: Vec<usize> = Vec::with_capacity(items.len());
     let mut evaluations = 0usize;
+    let mut failures: Vec<Option<String>> = vec![None; items.len()];
     for step in 0..options.steps {
         if !proceed() {
             return Err(Error::Cancelled(
@@ -104,17 +108,24 @@ pub fn flow(
             moves,
         )?;
         evaluations += live.len();
-        if let Some(k) = moves.iter().position(|m| m.iter().any(|x| !x.is_finite())) {
-            return Err(Error::Field(format!(
-                "position field returned a non-finite vector {:?} at step {step} for structure {}",
-                moves[k],
-                items[live[k] / n]
-            )));
+        for (k, m) in moves.iter().enumerate() {
+            let slot = live[k] / n;
+            if failures[slot].is_none() && m.iter().any(|x| !x.is_finite()) {
+                failures[slot] = Some(format!(
+                    "the position field returned a non-finite vector {m:?} at flow step {step} \
+                     for the point {:?} of structure {}",
+                    points[k], items[slot]
+                ));
+            }
         }
         let mut keep = 0;
         moving.clear();
         for k in 0..live.len() {
             let g = live[k];
+            if failures[g / n].is_some() {
+                scores[g] = f32::INFINITY;
+                continue;
+            }
             let m = moves[k];
             let p = &mut positions[g];
             for d in 0..3 {
@@ -157,10 +168,17 @@ pub fn flow(
         positions[g] = positions[r];
         scores[g] = scores[r];
     }
+    // a failed item's particles are all dropped, the retired and followers included
+    for (slot, failure) in failures.iter().enumerate() {
+        if failure.is_some() {
+            scores[slot * n..(slot + 1) * n].fill(f32::INFINITY);
+        }
+    }
     Ok(Flowed {
         positions,
         scores,
         evaluations,
+        failures,
     })
 }
 

@@ -82,6 +82,7 @@ int main(int argc, char **argv) {
         EXPECT(all[0].size() == 13);
         EXPECT(all[0].numbers()[0] == 56);
         EXPECT(!all[0].has_confidence());
+        EXPECT(all[0].failure().empty());
         EXPECT_ERROR(all[0].confidence(), NESF_ERROR_INVALID_ARGUMENT, "not decoded");
         const nesf::Lattice cell = all[0].lattice();
         EXPECT(std::fabs(cell[2][2] - 12.990539) < 1e-9);
@@ -148,6 +149,7 @@ int main(int argc, char **argv) {
         for (const auto &s : decoded) {
             EXPECT(s.has_confidence());
             EXPECT(s.confidence().size() == s.size());
+            EXPECT(s.failure().empty());
             EXPECT(s.size() > 0);
             if (s.size() > 0) {
                 keep.emplace_back(s.lattice(), s.positions(), s.numbers());

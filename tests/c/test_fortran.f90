@@ -82,6 +82,7 @@ contains
         call check(abs(from_file(1)%lengths(1) - 3.857566d0) < 1d-9, 'length a')
         call check(abs(from_file(1)%angles(3) - 90d0) < 1d-6, 'angle gamma')
         call check(allocated(from_file(1)%id), 'id read')
+        call check(.not. allocated(from_file(1)%failure), 'no failure for a read structure')
         if (allocated(from_file(1)%id)) call check(from_file(1)%id == 'mvc-2980', 'id value')
 
         ! a structure made in Fortran, written and read back

@@ -368,6 +368,12 @@ static void structures(void) {
     EXPECT(id == NULL);
     FAILS(nesf_structure_id(s, NULL), INVALID, "'id' is NULL");
     FAILS(nesf_structure_set_id(NULL, "x"), INVALID, "'structure' is NULL");
+    const char *failure = "unchanged";
+    FAILS(nesf_structure_failure(NULL, &failure), INVALID, "'structure' is NULL");
+    EXPECT(failure == NULL);
+    FAILS(nesf_structure_failure(s, NULL), INVALID, "'message' is NULL");
+    OK(nesf_structure_failure(s, &failure));
+    EXPECT(failure == NULL);
     FAILS(nesf_structure_has_confidence(NULL, &has), INVALID, "'structure' is NULL");
     FAILS(nesf_structure_has_confidence(s, NULL), INVALID, "'has_confidence' is NULL");
     FAILS(nesf_structure_confidence(NULL, confidence, 2), INVALID, "'structure' is NULL");

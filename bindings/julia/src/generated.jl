@@ -568,6 +568,25 @@ function nesf_structure_confidence(structure, confidence, confidence_len)
 end
 
 """
+    nesf_structure_failure(structure, message)
+
+Why decoding this structure failed, or NULL when it did not fail (and for structures that
+were not decoded). A failed structure holds no atom: the model's position field, species
+field or lattice heads returned a non-finite value for it, and the message names which and
+where; the other structures of the same decode are not affected. `*message` points into the
+structure and stays valid until the structure is freed.
+
+# Safety
+`structure` is NULL or a live `nesf_structure_t` handle, not freed by another thread during
+the call; `message` is NULL or points to a writable `const char *`. NULL is reported as
+`NESF_ERROR_INVALID_ARGUMENT`; dangling pointers and freed or wrongly typed handles cannot
+be detected.
+"""
+function nesf_structure_failure(structure, message)
+    ccall((:nesf_structure_failure, libnesf), nesf_status_t, (Ptr{nesf_structure_t}, Ptr{Ptr{Cchar}}), structure, message)
+end
+
+"""
     nesf_structure_fractional_positions(structure, positions, positions_len)
 
 Copies the fractional positions into `positions[n_atoms][3]`; `positions_len` is the number

@@ -233,6 +233,7 @@ _PROTOTYPES = {
     "nesf_structure_fractional_positions": (_status, [_handle, _c.c_void_p, _size]),
     "nesf_structure_numbers": (_status, [_handle, _c.c_void_p, _size]),
     "nesf_structure_id": (_status, [_handle, _str_out]),
+    "nesf_structure_failure": (_status, [_handle, _str_out]),
     "nesf_structure_set_id": (_status, [_handle, _c.c_char_p]),
     "nesf_structure_has_confidence": (_status, [_handle, _P(_c.c_bool)]),
     "nesf_structure_confidence": (_status, [_handle, _c.c_void_p, _size]),

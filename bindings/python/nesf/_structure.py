@@ -44,10 +44,20 @@ class Structure:
             ``material_id``, CIF block name).
 
     ``numbers`` may be given as element symbols; they are stored as atomic numbers. A decoded
-    structure may hold no atom (decoding found none).
+    structure may hold no atom (decoding found none); ``failure`` then says why when a field of
+    the model returned non-finite values for it (None otherwise).
     """
 
-    __slots__ = ("lattice", "numbers", "positions", "confidence", "id", "_predicted", "_no_cell")
+    __slots__ = (
+        "lattice",
+        "numbers",
+        "positions",
+        "confidence",
+        "id",
+        "failure",
+        "_predicted",
+        "_no_cell",
+    )
 
     def __init__(
         self,
@@ -84,6 +94,7 @@ class Structure:
                     f"confidence must have {n} values (one per atom), got {self.confidence.size}"
                 )
         self.id = id
+        self.failure: Optional[str] = None
         self._predicted: Optional[Tuple[Tuple[float, ...], Tuple[float, ...]]] = None
         self._no_cell: Optional[NesfError] = None
 
@@ -147,6 +158,7 @@ class Structure:
             None if self.confidence is None else self.confidence.copy(),
             self.id,
         )
+        s.failure = self.failure
         s._predicted = self._predicted
         s._no_cell = self._no_cell
         return s
@@ -427,4 +439,7 @@ def _from_c_structure(handle: int) -> Structure:
         check(lib.nesf_structure_lattice_parameters(handle, lengths.ctypes.data, angles.ctypes.data))
         s._predicted = (tuple(map(float, lengths)), tuple(map(float, angles)))  # type: ignore[assignment]
     s._no_cell = no_cell
+    why = ctypes.c_char_p()
+    check(lib.nesf_structure_failure(handle, ctypes.byref(why)))
+    s.failure = None if why.value is None else why.value.decode("utf-8", "replace")
     return s

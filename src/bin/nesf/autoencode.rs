@@ -94,6 +94,7 @@ fn print_comparison(
     let (tp, dp) = (t.lattice().parameters(), d.lattice.parameters);
     let (formula, group) = match built {
         Ok(s) => (s.formula(), symmetry.label(s)),
+        Err(_) if d.failure.is_some() => ("(failed)".into(), "-".into()),
         Err(_) if d.is_empty() => ("(no atom)".into(), "-".into()),
         Err(_) => ("(no cell)".into(), "-".into()),
     };

@@ -106,7 +106,9 @@ pub fn run(args: InterpolateArgs) -> nesf::Result<()> {
                 )
             }
             Err(_) => {
-                let why = if d.is_empty() {
+                let why = if d.failure.is_some() {
+                    "(failed)"
+                } else if d.is_empty() {
                     "(no atom)"
                 } else {
                     "(no cell)"

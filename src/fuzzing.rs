@@ -97,3 +97,47 @@ pub fn capi_read(data: &[u8]) {
         capi::nesf_structures_free(list);
     }
 }
+
+/// `nesf_model_load_from_memory` on arbitrary bytes (the bundle loader, then ONNX Runtime's
+/// sessions of the graphs it accepts): a model or an error, never an internal error; a model it
+/// loads answers its latent size and decodes a zero latent with cheap settings to a list or an
+/// error.
+pub fn capi_model(data: &[u8]) {
+    use capi::nesf_status_t::{NESF_ERROR_INTERNAL, NESF_SUCCESS};
+    let mut model = std::ptr::null_mut();
+    // SAFETY: `data` is readable for its length, NULL options are the defaults, and `model` is
+    // a writable out-pointer; the model is freed below.
+    let status = unsafe {
+        capi::nesf_model_load_from_memory(data.as_ptr(), data.len(), std::ptr::null(), &mut model)
+    };
+    assert_ne!(
+        status, NESF_ERROR_INTERNAL,
+        "nesf_model_load_from_memory panicked"
+    );
+    if status != NESF_SUCCESS {
+        assert!(model.is_null(), "a failed load handed out a model");
+        return;
+    }
+    // SAFETY: `model` is the live handle just loaded; every out-pointer is writable, the
+    // options are initialised by nesf_decode_options_init, `z` holds one latent of `size`
+    // values, and the list and the model are freed once.
+    unsafe {
+        let mut size = 0;
+        assert_eq!(capi::nesf_model_latent_size(model, &mut size), NESF_SUCCESS);
+        let mut options = std::mem::zeroed::<capi::nesf_decode_options_t>();
+        options.struct_size = std::mem::size_of::<capi::nesf_decode_options_t>();
+        assert_eq!(capi::nesf_decode_options_init(&mut options), NESF_SUCCESS);
+        options.grid_step = 4.0;
+        options.steps = 2;
+        let z = vec![0f32; size];
+        let mut list = std::ptr::null_mut();
+        let status = capi::nesf_model_decode(model, z.as_ptr(), 1, size, &options, &mut list);
+        assert_ne!(status, NESF_ERROR_INTERNAL, "nesf_model_decode panicked");
+        if status == NESF_SUCCESS {
+            capi::nesf_structures_free(list);
+        } else {
+            assert!(list.is_null(), "a failed decode handed out a list");
+        }
+        capi::nesf_model_free(model);
+    }
+}

@@ -46,3 +46,17 @@ fn bundle_corpus() {
 fn capi_read_corpus() {
     replay("capi_read", fuzzing::capi_read);
 }
+
+#[test]
+fn capi_model_corpus() {
+    replay("capi_model", fuzzing::capi_model);
+    // the bundle loader's inputs, through the C entry point and ONNX Runtime
+    replay("bundle", fuzzing::capi_model);
+}
+
+/// The target's success path: a real bundle loads, answers and decodes through the C API.
+#[test]
+fn capi_model_loads_and_decodes_the_default_model() {
+    let bytes = nesf::model::default_model_bytes().expect("built with the default model");
+    fuzzing::capi_model(bytes);
+}

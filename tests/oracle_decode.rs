@@ -63,10 +63,19 @@ fn bad_requests_are_errors() {
     assert!(OracleField::new(&[]).is_err());
 }
 
-/// The oracle's atoms under a lattice whose predicted angles form no cell.
-struct NoCell<'a>(OracleField<'a>);
+/// Faults put into the oracle's field.
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    /// Every predicted lattice gets alpha = 199.4°, which forms no cell.
+    NoCell,
+    /// Non-finite moves for item 1, species logits for item 2, lattice for item 3.
+    NonFinite,
+}
 
-impl nesf::Field for NoCell<'_> {
+/// The oracle's field with a [`Fault`].
+struct Faulty<'a>(OracleField<'a>, Fault);
+
+impl nesf::Field for Faulty<'_> {
     fn len(&self) -> usize {
         self.0.len()
     }
@@ -77,22 +86,42 @@ impl nesf::Field for NoCell<'_> {
         self.0.bounding_box()
     }
     fn lattices(&self, items: &[usize]) -> nesf::Result<Vec<nesf::decode::PredictedLattice>> {
-        Ok(self
-            .0
-            .lattices(items)?
-            .into_iter()
-            .map(|l| {
-                let mut p = l.parameters;
-                p.alpha = 199.4;
-                nesf::decode::PredictedLattice::from_parameters(p)
-            })
-            .collect())
+        let mut lattices = self.0.lattices(items)?;
+        for (l, &i) in lattices.iter_mut().zip(items) {
+            let mut p = l.parameters;
+            match self.1 {
+                Fault::NoCell => p.alpha = 199.4,
+                Fault::NonFinite if i == 3 => p.beta = f64::NAN,
+                Fault::NonFinite => continue,
+            }
+            *l = nesf::decode::PredictedLattice::from_parameters(p);
+        }
+        Ok(lattices)
     }
     fn displacements(&self, query: &nesf::Query<'_>, out: &mut [[f32; 3]]) -> nesf::Result<()> {
-        self.0.displacements(query, out)
+        self.0.displacements(query, out)?;
+        if self.1 == Fault::NonFinite {
+            poison(query, 1, 3, out.as_flattened_mut());
+        }
+        Ok(())
     }
     fn species_logits(&self, query: &nesf::Query<'_>, out: &mut [f32]) -> nesf::Result<()> {
-        self.0.species_logits(query, out)
+        self.0.species_logits(query, out)?;
+        if self.1 == Fault::NonFinite {
+            poison(query, 2, self.0.vocabulary().len(), out);
+        }
+        Ok(())
+    }
+}
+
+/// Sets the outputs (`width` values per point) of item `broken`'s points to NaN.
+fn poison(query: &nesf::Query<'_>, broken: usize, width: usize, out: &mut [f32]) {
+    let mut start = 0;
+    for (&item, &count) in query.items.iter().zip(query.counts) {
+        if item == broken {
+            out[start * width..(start + count) * width].fill(f32::NAN);
+        }
+        start += count;
     }
 }
 
@@ -100,7 +129,7 @@ impl nesf::Field for NoCell<'_> {
 fn a_predicted_lattice_that_forms_no_cell_fails_only_its_structure() {
     use nesf::Field;
     let s: Vec<Structure> = data("ybco13.extxyz").into_iter().take(3).collect();
-    let field = NoCell(OracleField::new(&s).unwrap());
+    let field = Faulty(OracleField::new(&s).unwrap(), Fault::NoCell);
     let decoded = decode(&field, &[0, 1, 2], &DecodeOptions::default()).unwrap();
     let mut acc = MetricsAccumulator::new();
     for (t, d) in s.iter().zip(&decoded) {
@@ -126,53 +155,6 @@ fn a_predicted_lattice_that_forms_no_cell_fails_only_its_structure() {
     assert_eq!(field.len(), 3);
 }
 
-/// The oracle's field, broken for some structures: non-finite moves for item 1, non-finite
-/// species logits for item 2, a non-finite lattice for item 3.
-struct Broken<'a>(OracleField<'a>);
-
-impl nesf::Field for Broken<'_> {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn vocabulary(&self) -> &nesf::Vocabulary {
-        self.0.vocabulary()
-    }
-    fn bounding_box(&self) -> nesf::BoundingBox {
-        self.0.bounding_box()
-    }
-    fn lattices(&self, items: &[usize]) -> nesf::Result<Vec<nesf::decode::PredictedLattice>> {
-        let mut l = self.0.lattices(items)?;
-        for (k, &i) in items.iter().enumerate() {
-            if i == 3 {
-                l[k].parameters.beta = f64::NAN;
-                l[k].lattice = None;
-            }
-        }
-        Ok(l)
-    }
-    fn displacements(&self, query: &nesf::Query<'_>, out: &mut [[f32; 3]]) -> nesf::Result<()> {
-        self.0.displacements(query, out)?;
-        poison(query, 1, 3, out.as_flattened_mut());
-        Ok(())
-    }
-    fn species_logits(&self, query: &nesf::Query<'_>, out: &mut [f32]) -> nesf::Result<()> {
-        self.0.species_logits(query, out)?;
-        poison(query, 2, self.0.vocabulary().len(), out);
-        Ok(())
-    }
-}
-
-/// Sets the outputs (`width` values per point) of item `broken`'s points to NaN.
-fn poison(query: &nesf::Query<'_>, broken: usize, width: usize, out: &mut [f32]) {
-    let mut start = 0;
-    for (&item, &count) in query.items.iter().zip(query.counts) {
-        if item == broken {
-            out[start * width..(start + count) * width].fill(f32::NAN);
-        }
-        start += count;
-    }
-}
-
 #[test]
 fn a_field_broken_for_one_structure_fails_that_structure_only() {
     let s = data("ybco13.extxyz");
@@ -181,7 +163,8 @@ fn a_field_broken_for_one_structure_fails_that_structure_only() {
     let items: Vec<usize> = (0..s.len()).collect();
     for options in [DecodeOptions::default(), DecodeOptions::exact()] {
         let good = decode(&oracle, &items, &options).unwrap();
-        let broken = decode(&Broken(OracleField::new(s).unwrap()), &items, &options).unwrap();
+        let faulty = Faulty(OracleField::new(s).unwrap(), Fault::NonFinite);
+        let broken = decode(&faulty, &items, &options).unwrap();
         for i in [0, 4] {
             assert_eq!(broken[i], good[i], "structure {i} was affected");
         }

@@ -29,13 +29,59 @@ pub fn load_model(path: &Path, device: Device) -> Result<(Nesf, Meta)> {
     Ok((model, ck.meta))
 }
 
+/// Where an exported bundle's decoder defaults come from.
+#[derive(Debug, Clone, Default)]
+pub enum DecoderDefaults {
+    /// The library's defaults ([`DecodeOptions::default`]).
+    #[default]
+    Library,
+    /// Those of another bundle (e.g. the shipped model's, chosen on the validation set), named
+    /// by its path in the provenance.
+    From(std::path::PathBuf, DecodeOptions),
+}
+
+impl DecoderDefaults {
+    /// The decoder defaults of the bundle at `path`.
+    pub fn from_bundle(path: &Path) -> Result<DecoderDefaults> {
+        let b = Bundle::load(path)
+            .with_context(|| format!("reading the decoder defaults of {}", path.display()))?;
+        Ok(DecoderDefaults::From(
+            path.to_path_buf(),
+            b.manifest().decode.clone(),
+        ))
+    }
+
+    fn options(&self) -> DecodeOptions {
+        match self {
+            DecoderDefaults::Library => DecodeOptions::default(),
+            DecoderDefaults::From(_, o) => o.clone(),
+        }
+    }
+
+    fn note(&self) -> String {
+        match self {
+            DecoderDefaults::Library => String::new(),
+            DecoderDefaults::From(p, o) => format!(
+                "; decoder defaults (symprec {}, species vote {:?}, NMS radius {} Å, min \
+                 particles {}) taken from {}",
+                o.symprec,
+                o.species_vote,
+                o.nms_radius,
+                o.min_particles,
+                p.display()
+            ),
+        }
+    }
+}
+
 /// The bundle of a model: folded weights, the training set's vocabulary and bounding box,
-/// the library's decoder defaults, and provenance from the checkpoint (with `validation`, the
+/// the decoder defaults `decode`, and provenance from the checkpoint (with `validation`, the
 /// bundle's metrics on the run's validation set, when measured).
 pub fn bundle(
     model: &Nesf,
     meta: &Meta,
     validation: Option<Metrics>,
+    decode: &DecoderDefaults,
 ) -> Result<(Bundle, NesfWeights)> {
     let weights = fold(model)?;
     let cfg = &meta.config;
@@ -55,7 +101,8 @@ pub fn bundle(
         created_by: format!("nesf-train {}", env!("CARGO_PKG_VERSION")),
         notes: format!(
             "trained with tch/libtorch; batch {}, peak lr {}{}, {} epochs planned, seed {}, \
-             vae {}; recipe {}; validation loss {val}; BatchNorm folded into the Linear layers",
+             vae {}; recipe {}; validation loss {val}; BatchNorm folded into the Linear \
+             layers{}",
             cfg.batch_size,
             cfg.lr,
             match cfg.recipe.schedule {
@@ -67,14 +114,15 @@ pub fn bundle(
             cfg.epochs,
             cfg.seed,
             cfg.model.vae,
-            serde_json::to_string(&cfg.recipe).unwrap_or_default()
+            serde_json::to_string(&cfg.recipe).unwrap_or_default(),
+            decode.note()
         ),
     };
     let b = Bundle::from_weights(
         &weights,
         &cfg.vocabulary()?,
         cfg.bounding_box,
-        DecodeOptions::default(),
+        decode.options(),
         provenance,
     )?;
     Ok((b, weights))
@@ -96,16 +144,22 @@ pub fn validate(bundle: &Bundle, file: &Path) -> Result<Metrics> {
     Ok(acc.finish())
 }
 
-/// Writes the bundle of checkpoint `checkpoint` to `out`: a folder when `out` ends with a
-/// slash or is an existing folder, otherwise one file (conventionally `*.nesf`). With
-/// `measure`, the bundle's metrics on the run's validation set go into its provenance (when
-/// ONNX Runtime cannot run here, a warning says so and the bundle is written without them).
-pub fn export(checkpoint: &Path, out: &Path, measure: bool) -> Result<Bundle> {
+/// Writes the bundle of checkpoint `checkpoint` with the decoder defaults `decode` to `out`: a
+/// folder when `out` ends with a slash or is an existing folder, otherwise one file
+/// (conventionally `*.nesf`). With `measure`, the bundle's metrics on the run's validation set
+/// (decoded with those defaults) go into its provenance (when ONNX Runtime cannot run here, a
+/// warning says so and the bundle is written without them).
+pub fn export(
+    checkpoint: &Path,
+    out: &Path,
+    measure: bool,
+    decode: &DecoderDefaults,
+) -> Result<Bundle> {
     let (model, meta) = load_model(checkpoint, Device::Cpu)?;
-    let (mut b, _) = bundle(&model, &meta, None)?;
+    let (mut b, _) = bundle(&model, &meta, None, decode)?;
     if measure {
         match validate(&b, &meta.config.val) {
-            Ok(m) => b = bundle(&model, &meta, Some(m))?.0,
+            Ok(m) => b = bundle(&model, &meta, Some(m), decode)?.0,
             Err(e) => eprintln!(
                 "warning: the validation metrics were not measured ({e:#}); the bundle is \
                  written without them"

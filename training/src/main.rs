@@ -62,6 +62,10 @@ enum Command {
         /// Do not decode the run's validation set to record its metrics in the provenance.
         #[arg(long)]
         no_validation: bool,
+        /// Take the decoder defaults from this bundle (e.g. models/default.nesf, whose settings
+        /// were chosen on the validation set) instead of the library's.
+        #[arg(long, value_name = "BUNDLE")]
+        decode_from: Option<PathBuf>,
     },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
@@ -440,9 +444,19 @@ fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()>
     Ok(())
 }
 
-fn run_export(dir: &Path, out: &Path, latest: bool, measure: bool) -> Result<()> {
+fn run_export(
+    dir: &Path,
+    out: &Path,
+    latest: bool,
+    measure: bool,
+    decode_from: Option<&Path>,
+) -> Result<()> {
     let ck = dir.join(if latest { CHECKPOINT } else { BEST });
-    let b = export::export(&ck, out, measure)?;
+    let decode = match decode_from {
+        Some(p) => export::DecoderDefaults::from_bundle(p)?,
+        None => export::DecoderDefaults::Library,
+    };
+    let b = export::export(&ck, out, measure, &decode)?;
     let m = b.manifest();
     if let Some(v) = &m.provenance.validation {
         eprintln!(
@@ -482,7 +496,9 @@ fn main() -> ExitCode {
             out,
             latest,
             no_validation,
-        }) => run_export(&dir, &out, latest, !no_validation).map(|_| ExitCode::SUCCESS),
+            decode_from,
+        }) => run_export(&dir, &out, latest, !no_validation, decode_from.as_deref())
+            .map(|_| ExitCode::SUCCESS),
         Some(Command::Split {
             data,
             folds,

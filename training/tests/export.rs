@@ -28,7 +28,21 @@ fn exported_bundle_matches_tch_and_decodes() {
     assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
 
     let bundle_path = dir.path().join("model.nesf");
-    let written = export::export(&run.join(BEST), &bundle_path, true).unwrap();
+    let library = export::DecoderDefaults::Library;
+    let written = export::export(&run.join(BEST), &bundle_path, true, &library).unwrap();
+    assert_eq!(written.manifest().decode, DecodeOptions::default());
+    // decoder defaults taken from another bundle travel in the manifest and are named
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default.nesf");
+    let from = export::DecoderDefaults::from_bundle(&shipped).unwrap();
+    let other = export::export(&run.join(BEST), &dir.path().join("o.nesf"), false, &from).unwrap();
+    let shipped_decode = nesf::model::Bundle::load(&shipped)
+        .unwrap()
+        .manifest()
+        .decode
+        .clone();
+    assert_eq!(other.manifest().decode, shipped_decode);
+    assert!(other.manifest().provenance.notes.contains("default.nesf"));
+    assert!(export::DecoderDefaults::from_bundle(&dir.path().join("none.nesf")).is_err());
     // the provenance records the bundle's metrics on the run's validation set
     let v = written
         .manifest()

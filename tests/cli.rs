@@ -408,10 +408,16 @@ fn symmetrized_decoding_from_the_command_line() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let mut snapped = 0;
     for s in nesf::io::read(&out).unwrap() {
-        // written with 8 decimals: the group found at 0.1 Å holds at 1e-4 Å
-        assert_eq!(s.space_group(1e-4).unwrap(), s.space_group(0.1).unwrap());
+        // snapped exactly and written with 8 decimals: the group holds from 1e-4 Å to 1e-2 Å.
+        // (Not necessarily at 0.1 Å: a structure snapped to Cm may lie within 0.1 Å of R3m.)
+        let tight = s.space_group(1e-4).unwrap();
+        assert_eq!(tight, s.space_group(1e-2).unwrap());
+        snapped += usize::from(tight.number > 1);
     }
+    // an unsnapped decode is P1 at 1e-4 Å
+    assert!(snapped > 0, "no structure was snapped to a group");
     let o = nesf(&[
         "eval",
         &file,

@@ -225,6 +225,15 @@ fn decode_batch(
     let lattices = field.lattices(items)?;
     let flowed = particles::flow(field, items, grid, options, proceed)?;
     let mut failures = flowed.failures;
+    // a structure whose lattice is not finite fails before any cluster or species work
+    for ((failure, lattice), item) in failures.iter_mut().zip(&lattices).zip(items) {
+        let p = &lattice.parameters;
+        if failure.is_none() && !p.lengths().iter().chain(&p.angles()).all(|x| x.is_finite()) {
+            *failure = Some(format!(
+                "the lattice heads predicted a non-finite value for structure {item}: {p:?}"
+            ));
+        }
+    }
     let n = grid.len();
     let clusters: Vec<Vec<nms::Cluster>> = (0..items.len())
         .into_par_iter()
@@ -276,13 +285,6 @@ fn decode_batch(
             particles: Vec::with_capacity(atoms.len()),
             failure: failures[i].take(),
         };
-        let p = &lattice.parameters;
-        if d.failure.is_none() && !p.lengths().iter().chain(&p.angles()).all(|x| x.is_finite()) {
-            d.failure = Some(format!(
-                "the lattice heads predicted a non-finite value for structure {}: {p:?}",
-                items[i]
-            ));
-        }
         let own = &logits[offset..offset + atoms.len() * per_atom];
         if let Some(k) = own.iter().position(|x| !x.is_finite()) {
             d.failure.get_or_insert_with(|| {

@@ -123,8 +123,7 @@ pub fn flow(
         for k in 0..live.len() {
             let g = live[k];
             if failures[g / n].is_some() {
-                scores[g] = f32::INFINITY;
-                continue;
+                continue; // its scores are set to infinity after the flow
             }
             let m = moves[k];
             let p = &mut positions[g];

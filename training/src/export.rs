@@ -29,48 +29,58 @@ pub fn load_model(path: &Path, device: Device) -> Result<(Nesf, Meta)> {
     Ok((model, ck.meta))
 }
 
-/// Where an exported bundle's decoder defaults come from.
+/// An exported bundle's decoder defaults: the library's, or another bundle's (e.g. the
+/// shipped model's, chosen on the validation set), with any settings chosen for this model on
+/// top. The provenance names where they come from.
 #[derive(Debug, Clone, Default)]
-pub enum DecoderDefaults {
-    /// The library's defaults ([`DecodeOptions::default`]).
-    #[default]
-    Library,
-    /// Those of another bundle (e.g. the shipped model's, chosen on the validation set), named
-    /// by its path in the provenance.
-    From(std::path::PathBuf, DecodeOptions),
+pub struct DecoderDefaults {
+    /// The options the bundle's manifest carries.
+    pub options: DecodeOptions,
+    /// Where they come from (empty: the library's defaults, unchanged).
+    sources: Vec<String>,
 }
 
 impl DecoderDefaults {
+    /// The library's defaults ([`DecodeOptions::default`]).
+    pub fn library() -> DecoderDefaults {
+        DecoderDefaults::default()
+    }
+
     /// The decoder defaults of the bundle at `path`.
     pub fn from_bundle(path: &Path) -> Result<DecoderDefaults> {
         let b = Bundle::load(path)
             .with_context(|| format!("reading the decoder defaults of {}", path.display()))?;
-        Ok(DecoderDefaults::From(
-            path.to_path_buf(),
-            b.manifest().decode.clone(),
-        ))
+        Ok(DecoderDefaults {
+            options: b.manifest().decode.clone(),
+            sources: vec![format!("taken from {}", path.display())],
+        })
     }
 
-    fn options(&self) -> DecodeOptions {
-        match self {
-            DecoderDefaults::Library => DecodeOptions::default(),
-            DecoderDefaults::From(_, o) => o.clone(),
-        }
+    /// These defaults with a minimum cluster size of `n` particles for this model.
+    pub fn with_min_particles(mut self, n: usize) -> Result<DecoderDefaults> {
+        self.options.min_particles = n;
+        self.options
+            .validate()
+            .context("the bundle's minimum particle count")?;
+        self.sources
+            .push(format!("min particles {n} for this model"));
+        Ok(self)
     }
 
     fn note(&self) -> String {
-        match self {
-            DecoderDefaults::Library => String::new(),
-            DecoderDefaults::From(p, o) => format!(
-                "; decoder defaults (symprec {}, species vote {:?}, NMS radius {} Å, min \
-                 particles {}) taken from {}",
-                o.symprec,
-                o.species_vote,
-                o.nms_radius,
-                o.min_particles,
-                p.display()
-            ),
+        if self.sources.is_empty() {
+            return String::new();
         }
+        let o = &self.options;
+        format!(
+            "; decoder defaults (symprec {}, species vote {:?}, NMS radius {} Å, min particles \
+             {}) {}",
+            o.symprec,
+            o.species_vote,
+            o.nms_radius,
+            o.min_particles,
+            self.sources.join(", ")
+        )
     }
 }
 
@@ -122,7 +132,7 @@ pub fn bundle(
         &weights,
         &cfg.vocabulary()?,
         cfg.bounding_box,
-        decode.options(),
+        decode.options.clone(),
         provenance,
     )?;
     Ok((b, weights))

@@ -5,7 +5,8 @@
 //!            [--seed N] [--device cpu|cuda] [--threads N] [--resume] [--patience N]
 //!            [--positional-encoding] [--vae]
 //! nesf-train plot DIR                 # DIR/log.jsonl -> DIR/loss.png
-//! nesf-train export DIR --out BUNDLE  # DIR/best.pt -> model bundle (file, or folder if BUNDLE/)
+//! nesf-train export DIR --out BUNDLE [--latest] [--decode-from BUNDLE] [--min-particles N]
+//!                                     # DIR/best.pt -> model bundle (file, or folder if BUNDLE/)
 //! nesf-train split --data FILE --folds JSON --fold NAME --out DIR  # one cross-validation fold
 //! ```
 
@@ -66,6 +67,10 @@ enum Command {
         /// were chosen on the validation set) instead of the library's.
         #[arg(long, value_name = "BUNDLE")]
         decode_from: Option<PathBuf>,
+        /// This model's minimum particle count per atom (chosen on the validation set), on top
+        /// of the library's or --decode-from's defaults.
+        #[arg(long, value_name = "N")]
+        min_particles: Option<usize>,
     },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
@@ -201,6 +206,9 @@ struct TrainArgs {
     /// Warm-up epochs of the cosine schedule [default: 0.2].
     #[arg(long)]
     warmup: Option<f64>,
+    /// Dropout after the encoder head's hidden blocks during training [default: 0.3].
+    #[arg(long)]
+    dropout: Option<f64>,
 }
 
 /// The recipe that `a` asks for, on top of `base`.
@@ -211,6 +219,7 @@ fn recipe_of(a: &TrainArgs, base: Recipe) -> Recipe {
     w.species = a.species_weight.unwrap_or(w.species);
     w.lengths = a.lengths_weight.unwrap_or(w.lengths);
     w.angles = a.angles_weight.unwrap_or(w.angles);
+    r.dropout = a.dropout.unwrap_or(r.dropout);
     let b = &mut r.budget;
     b.global_fraction = a.global_fraction.unwrap_or(b.global_fraction);
     b.species_per_atom = a.species_points.unwrap_or(b.species_per_atom);
@@ -450,12 +459,16 @@ fn run_export(
     latest: bool,
     measure: bool,
     decode_from: Option<&Path>,
+    min_particles: Option<usize>,
 ) -> Result<()> {
     let ck = dir.join(if latest { CHECKPOINT } else { BEST });
-    let decode = match decode_from {
+    let mut decode = match decode_from {
         Some(p) => export::DecoderDefaults::from_bundle(p)?,
-        None => export::DecoderDefaults::Library,
+        None => export::DecoderDefaults::library(),
     };
+    if let Some(n) = min_particles {
+        decode = decode.with_min_particles(n)?;
+    }
     let b = export::export(&ck, out, measure, &decode)?;
     let m = b.manifest();
     if let Some(v) = &m.provenance.validation {
@@ -497,8 +510,16 @@ fn main() -> ExitCode {
             latest,
             no_validation,
             decode_from,
-        }) => run_export(&dir, &out, latest, !no_validation, decode_from.as_deref())
-            .map(|_| ExitCode::SUCCESS),
+            min_particles,
+        }) => run_export(
+            &dir,
+            &out,
+            latest,
+            !no_validation,
+            decode_from.as_deref(),
+            min_particles,
+        )
+        .map(|_| ExitCode::SUCCESS),
         Some(Command::Split {
             data,
             folds,

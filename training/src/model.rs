@@ -43,7 +43,7 @@ pub const WEIGHT_KL: f64 = 0.001;
 pub const BN_EPS: f64 = 1e-5;
 /// BatchNorm1d running-statistics momentum (PyTorch default).
 pub const BN_MOMENTUM: f64 = 0.1;
-/// Dropout of the encoder head's hidden blocks.
+/// Dropout of the encoder head's hidden blocks (the reference; a run's recipe may change it).
 pub const HEAD_DROPOUT: f64 = 0.3;
 
 /// Everything that fixes the networks' shapes.

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::HEAD_DROPOUT;
+
 /// Weights of the loss terms: `position * MSE(position) + species * CE(species) +
 /// lengths * MSE(lengths, Å) + angles * MSE(angles, rad)` (+ 0.001 KL for the VAE).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -76,6 +78,14 @@ pub struct Recipe {
     pub budget: QueryBudget,
     /// Learning-rate schedule.
     pub schedule: Schedule,
+    /// Dropout probability after the encoder head's hidden blocks during training; 0.3 in the
+    /// reference (and in every checkpoint written before this setting existed).
+    #[serde(default = "reference_dropout")]
+    pub dropout: f64,
+}
+
+fn reference_dropout() -> f64 {
+    HEAD_DROPOUT
 }
 
 impl Default for Recipe {
@@ -91,6 +101,7 @@ impl Recipe {
             weights: LossWeights::REFERENCE,
             budget: QueryBudget::REFERENCE,
             schedule: Schedule::Step,
+            dropout: HEAD_DROPOUT,
         }
     }
 
@@ -114,6 +125,10 @@ impl Recipe {
         let s = self.budget.species_per_atom;
         if s == 0 || s > 216 {
             return Err(format!("species points per atom {s}: must be in 1..=216"));
+        }
+        let d = self.dropout;
+        if !(0.0..1.0).contains(&d) {
+            return Err(format!("dropout {d}: must be in [0, 1)"));
         }
         if let Schedule::Cosine { warmup } = self.schedule {
             if !(warmup.is_finite() && warmup >= 0.0) {
@@ -176,5 +191,18 @@ mod tests {
         let mut r = Recipe::reference();
         r.budget.species_per_atom = 217;
         assert!(r.validate().unwrap_err().contains("species points"));
+        let mut r = Recipe::reference();
+        r.dropout = 1.0;
+        assert!(r.validate().unwrap_err().contains("dropout"));
+        r.dropout = f64::NAN;
+        assert!(r.validate().unwrap_err().contains("dropout"));
+    }
+
+    #[test]
+    fn recipes_saved_before_dropout_existed_keep_the_reference_dropout() {
+        let mut json = serde_json::to_value(Recipe::reference()).unwrap();
+        json.as_object_mut().unwrap().remove("dropout");
+        let r: Recipe = serde_json::from_value(json).unwrap();
+        assert_eq!(r.dropout, HEAD_DROPOUT);
     }
 }

@@ -207,7 +207,8 @@ impl Trainer {
             .map_err(|e| anyhow::anyhow!("training recipe: {e}"))?;
         let sampling = Sampling::reference(&config.bounding_box)?;
         let train_sampling = sampling.with_budget(config.recipe.budget);
-        let model = Nesf::new(config.model.clone(), config.seed, device);
+        let mut model = Nesf::new(config.model.clone(), config.seed, device);
+        model.encoder.head.dropout = config.recipe.dropout;
         let adam = Adam::new(model.params.trainable());
         Ok(Trainer {
             config,

@@ -28,7 +28,7 @@ fn exported_bundle_matches_tch_and_decodes() {
     assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
 
     let bundle_path = dir.path().join("model.nesf");
-    let library = export::DecoderDefaults::Library;
+    let library = export::DecoderDefaults::library();
     let written = export::export(&run.join(BEST), &bundle_path, true, &library).unwrap();
     assert_eq!(written.manifest().decode, DecodeOptions::default());
     // decoder defaults taken from another bundle travel in the manifest and are named
@@ -42,6 +42,20 @@ fn exported_bundle_matches_tch_and_decodes() {
         .clone();
     assert_eq!(other.manifest().decode, shipped_decode);
     assert!(other.manifest().provenance.notes.contains("default.nesf"));
+    // a setting chosen for this model goes on top, and is named
+    let chosen = export::DecoderDefaults::from_bundle(&shipped)
+        .unwrap()
+        .with_min_particles(23)
+        .unwrap();
+    let tuned =
+        export::export(&run.join(BEST), &dir.path().join("t.nesf"), false, &chosen).unwrap();
+    assert_eq!(tuned.manifest().decode.min_particles, 23);
+    assert_eq!(tuned.manifest().decode.symprec, shipped_decode.symprec);
+    assert!(tuned
+        .manifest()
+        .provenance
+        .notes
+        .contains("min particles 23"));
     assert!(export::DecoderDefaults::from_bundle(&dir.path().join("none.nesf")).is_err());
     // the provenance records the bundle's metrics on the run's validation set
     let v = written

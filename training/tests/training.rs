@@ -324,3 +324,40 @@ fn a_query_budget_sends_fewer_points_and_a_run_can_start_from_another_runs_weigh
     let err = other.init_from(&run.join(CHECKPOINT)).unwrap_err();
     assert!(err.to_string().contains("networks"), "{err}");
 }
+
+#[test]
+fn the_recipe_sets_the_encoder_head_dropout() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trainer(tiny_config(dir.path(), 8));
+    assert_eq!(t.model.encoder.head.dropout, 0.3, "the reference dropout");
+    let mut config = tiny_config(dir.path(), 8);
+    config.recipe.dropout = 0.0;
+    let plain = trainer(config);
+    assert_eq!(plain.model.encoder.head.dropout, 0.0);
+    // without dropout, the training-mode loss of a batch no longer depends on the torch seed
+    let all: Vec<usize> = (0..8).collect();
+    let probe = HostBatch::build(
+        &plain.train,
+        &plain.vocabulary,
+        &all,
+        &plain.sampling,
+        &mut Rng::new(3),
+    )
+    .unwrap();
+    let loss_seeded = |t: &Trainer, seed: i64| {
+        tch::manual_seed(seed);
+        tch::no_grad(|| {
+            scalar(
+                &t.model
+                    .losses(
+                        &probe.to_device(Device::Cpu),
+                        true,
+                        &t.config.recipe.weights,
+                    )
+                    .total,
+            )
+        })
+    };
+    assert_eq!(loss_seeded(&plain, 1), loss_seeded(&plain, 2));
+    assert_ne!(loss_seeded(&t, 1), loss_seeded(&t, 2));
+}

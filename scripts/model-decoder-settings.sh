@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The decoder settings that belong to a model (issue: species vote, NMS radius, minimum
-# particles, the last-step filter), one change at a time against the reference values, scored
-# with `nesf eval` on a validation set. Prints a Markdown table.
+# particles, the last-step filter), one change at a time against the model's own defaults (its
+# bundle's; the library's for a bundle that sets none), scored with `nesf eval` on a validation
+# set. Prints a Markdown table.
 #
 # Usage: scripts/model-decoder-settings.sh [MODEL [FILE [THREADS]]]
 #        (default: the embedded model, data/lcs6-val.extxyz, 1 thread)
@@ -19,7 +20,12 @@ settings=(
     "--nms-radius 0.4"
     "--nms-radius 0.6"
     "--min-particles 5"
+    "--min-particles 10"
+    "--min-particles 15"
     "--min-particles 20"
+    "--min-particles 25"
+    "--min-particles 30"
+    "--min-particles 40"
     "--max-last-step 0.5"
     "--max-last-step 1.5"
 )
@@ -30,7 +36,7 @@ echo "|---|---|---|---|---|---|---|"
 for s in "${settings[@]}"; do
     # shellcheck disable=SC2086
     json=$("$nesf" eval "$file" "${model_args[@]}" --json --threads "$threads" $s)
-    python3 - "${s:-reference}" "$json" <<'PY'
+    python3 - "${s:-model defaults}" "$json" <<'PY'
 import json, sys
 label, j = sys.argv[1], json.loads(sys.argv[2])
 print(f"| {label} | {j['structures']} | {100*j['atom_count_error']:.2f} % | "

@@ -27,6 +27,16 @@ fn the_embedded_model_is_the_shipped_bundle_of_the_lcs6_training_set() {
     );
     let expected = BoundingBox::of_structures(&train).unwrap();
     assert_eq!(model.manifest().bounding_box, expected);
+    // its decoder defaults, chosen for it on lcs6-val (training/runs/lcs6-species/TRAINING.md):
+    // symmetrised at 0.3 Å, atoms from clusters of at least 20 particles
+    let d = model.decode_options();
+    assert_eq!((d.symprec, d.min_particles), (0.3, 20));
+    // its lcs6-val metrics, measured at export with those defaults, are the README's
+    let v = model.manifest().provenance.validation.as_ref().unwrap();
+    assert_eq!(v.structures, 286);
+    assert!(v.atom_count_error < 0.185, "{v:?}");
+    assert!(v.species_error_actual < 0.285, "{v:?}");
+    assert!(v.lattice_angle_error_deg < 0.25, "{v:?}");
 }
 
 #[test]

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Session 6's study (training/runs/lcs6-species/TRAINING.md): after two cosine cycles the
+# long run gained little, and its training species cross-entropy (0.92) is no lower than the
+# validation one: it underfits. One change against a control, at equal compute (the same
+# number of epochs, one libtorch thread each): a new run from the long run's best weights
+# (epoch 74; $NESF_STUDY_BASE, default training/runs/lcs6-species/best.pt), fresh Adam,
+# species weight 1.0, cosine from lr 5e-5 (0.5-epoch warm-up) to 0 over $EPOCHS (default 10):
+#   c3-control  the long run's recipe (encoder-head dropout 0.3)
+#   c3-nodrop   the same without the encoder-head dropout (--dropout 0)
+# then exports the latest weights and scores them by decoding all of lcs6-val.
+#
+# Usage: training/study/third-cycle.sh ARM...
+# Writes training/study/ARM/{log.jsonl,train.log,model.nesf,eval.json}.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+base="${NESF_STUDY_BASE:-training/runs/lcs6-species/best.pt}"
+epochs="${EPOCHS:-10}"
+train="${NESF_STUDY_TRAIN:-target/release/nesf-train}"
+nesf="${NESF_STUDY_NESF:-target/release/nesf}"
+
+run_arm() {  # NAME FLAGS...
+    local name="$1"; shift
+    local dir="training/study/$name" start; start=$(date +%s)
+    mkdir -p "$dir"
+    if [ -f "$dir/checkpoint.pt" ]; then
+        "$train" --out "$dir" --resume --threads 1 --no-progress >>"$dir/train.log" 2>&1
+    else
+        "$train" --train data/lcs6-train.extxyz --val data/lcs6-val.extxyz --out "$dir" \
+            --init-from "$base" --threads 1 --no-progress --species-weight 1.0 \
+            --lr 5e-5 --schedule cosine --warmup 0.5 --epochs "$epochs" "$@" \
+            >>"$dir/train.log" 2>&1
+    fi || return
+    echo "arm: trained for $(( $(date +%s) - start )) s" >>"$dir/train.log"
+    "$train" export "$dir" --out "$dir/model.nesf" --latest --no-validation \
+        --decode-from models/default.nesf >>"$dir/train.log" 2>&1
+    "$nesf" eval --model "$dir/model.nesf" data/lcs6-val.extxyz --json --threads 1 \
+        >"$dir/eval.json"
+    echo "$name $(cat "$dir/eval.json")"
+}
+
+for a in "$@"; do
+    case "$a" in
+        c3-control) run_arm c3-control ;;
+        c3-nodrop)  run_arm c3-nodrop --dropout 0 ;;
+        *) echo "unknown arm $a" >&2; exit 2 ;;
+    esac
+done

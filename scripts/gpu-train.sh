@@ -8,13 +8,15 @@
 #       here: builds the trainer and writes a stripped copy to .gpu/nesf-train (ignored by git;
 #       the debug info would not fit the 64 MiB the device tool carries). The run's
 #       checkpoint.pt is tracked, so it travels with the working tree.
-#   scripts/gpu-train.sh train RUN MINUTES [EPOCHS] [-- TRAINER-ARGS...]
-#       there (device tool: carry [".gpu"]): resumes RUN (e.g. training/runs/lcs6-species) on
+#   scripts/gpu-train.sh train RUN MINUTES [EPOCHS|fit] [-- TRAINER-ARGS...]
+#       there (device tool: carry [".gpu"]): resumes RUN (e.g. training/runs/lcs6-nodrop) on
 #       the GPU for MINUTES of wall-clock time (then SIGINT: the trainer saves a mid-epoch
 #       checkpoint), with EPOCHS as the run's new epoch count when given (a cosine run then
-#       stretches its schedule to it), and copies checkpoint.pt, best.pt, log.jsonl and the
-#       trainer's output to $OUT (or ./gpu-out when OUT is unset). Copy them back into RUN here
-#       and continue with `nesf-train --out RUN --resume` on CPU or GPU.
+#       stretches its schedule to it; `fit`: times one epoch on the GPU, then sets the epoch
+#       count to what the rest of MINUTES holds, so the cosine ends inside the budget), and
+#       copies checkpoint.pt, best.pt, log.jsonl and the trainer's output to $OUT (or
+#       ./gpu-out when OUT is unset). Copy them back into RUN here and continue with
+#       `nesf-train --out RUN --resume` on CPU or GPU.
 #
 # Environment for `train`: DEVICE (cuda; cpu to try the script without a GPU), THREADS (data
 # preparation and libtorch CPU threads, default: all cores), NESF_TRAIN (the binary, default
@@ -24,7 +26,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 usage() {
-    sed -n '9,19p' "$0" >&2
+    sed -n '/^#   scripts/,/^# Environment/p' "$0" >&2
     exit 2
 }
 
@@ -43,8 +45,9 @@ case "${1:-}" in
         minutes="$3"
         shift 3
         epochs=()
+        fit=0
         if [[ $# -gt 0 && "$1" != "--" ]]; then
-            epochs=(--epochs "$1")
+            if [[ "$1" == fit ]]; then fit=1; else epochs=(--epochs "$1"); fi
             shift
         fi
         [[ "${1:-}" == "--" ]] && shift
@@ -63,10 +66,35 @@ case "${1:-}" in
         device="${DEVICE:-cuda}"
         threads="${THREADS:-$(nproc)}"
         [[ "$device" == cuda ]] && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+        budget=$((minutes * 60))
+        start=$(date +%s)
+        resume=(--out "$run" --resume --device "$device" --threads "$threads" --no-progress)
         set +e
-        timeout --preserve-status -s INT -k 60 "$((minutes * 60))" "$train" --out "$run" --resume \
-            --device "$device" --threads "$threads" --no-progress "${epochs[@]}" "$@" \
-            2>&1 | tee "$out/train.log"
+        if [[ $fit == 1 ]]; then
+            # time one epoch on this machine (the run's next, with the run ending there, so
+            # its learning rate is low), then fit the epoch count to the rest of the budget
+            last=$(tail -n 1 "$run/log.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["epoch"])')
+            timeout --preserve-status -s INT -k 60 "$budget" "$train" "${resume[@]}" \
+                --epochs $((last + 1)) "$@" 2>&1 | tee "$out/train.log"
+            # an epoch's time from its throughput (the epoch may have started mid-way)
+            secs=$(python3 - "$run/log.jsonl" "$out/train.log" <<'PY'
+import json, re, sys
+line = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+n = int(re.search(r"(\d+) training", open(sys.argv[2]).read()).group(1))
+print(n / line["structures_per_second"] + line["val_seconds"])
+PY
+            )
+            left=$((budget - ($(date +%s) - start)))
+            n=$(python3 -c "print($last + 1 + max(1, int((0.95 * $left - 10) / $secs)))")
+            echo "gpu-train: an epoch takes $secs s here; the run now ends at epoch $n" |
+                tee -a "$out/train.log"
+            epochs=(--epochs "$n")
+        else
+            left=$budget
+        fi
+        (( left > 0 )) || left=1
+        timeout --preserve-status -s INT -k 60 "$left" "$train" "${resume[@]}" "${epochs[@]}" \
+            "$@" 2>&1 | tee -a "$out/train.log"
         rc=${PIPESTATUS[0]}
         set -e
         for f in checkpoint.pt best.pt log.jsonl; do

@@ -64,7 +64,7 @@ fn flip_in_member(bytes: &[u8], name: &str) -> nesf::Error {
 }
 
 #[test]
-fn bundles_without_checksums_still_load_and_positional_encoding_is_refused() {
+fn bundles_without_checksums_still_load() {
     let s = data("ybco13.extxyz");
     let (bundle, _) = random_bundle(&s, 6);
     let text = serde_json::to_string(bundle.manifest()).unwrap();
@@ -73,10 +73,4 @@ fn bundles_without_checksums_still_load_and_positional_encoding_is_refused() {
     let old = with_manifest(&bundle, |_| manifest.to_string());
     let loaded = Bundle::from_bytes(&old).unwrap();
     assert!(loaded.manifest().checksums.is_some(), "computed on load");
-    manifest["positional_encoding"] = serde_json::Value::Bool(true);
-    let e = Bundle::from_bytes(&with_manifest(&bundle, |_| manifest.to_string()))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(e.contains("positional_encoding"), "{e}");
 }

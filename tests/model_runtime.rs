@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{data, random_bundle};
+use common::{data, random_bundle, random_bundle_of};
 use nesf::model::bundle::MANIFEST;
 use nesf::model::runtime::{self, Discovery};
 use nesf::model::{Bundle, Latents, Model, ModelOptions, Provider};
@@ -41,8 +41,30 @@ fn runtime_reports_what_it_loaded() {
 
 #[test]
 fn model_matches_the_reference_forward_pass() {
+    matches_the_reference(false);
+}
+
+/// The positional-encoding variant's bundle: its manifest says so, its field graphs encode the
+/// points themselves, and decoding runs on it.
+#[test]
+fn positional_encoding_model_matches_the_reference_forward_pass_and_decodes() {
+    matches_the_reference(true);
     let structures = data("ybco13.extxyz");
-    let (bundle, weights) = random_bundle(&structures, 7);
+    let (bundle, _) = random_bundle_of(&structures, 5, true);
+    assert!(bundle.manifest().positional_encoding);
+    let back = Bundle::from_bytes(&bundle.to_bytes().unwrap()).unwrap();
+    let model = Model::from_bundle(back, &ModelOptions::default()).unwrap();
+    let latents = model.encode(&structures[..2]).unwrap();
+    let options = DecodeOptions {
+        steps: 8,
+        ..Default::default()
+    };
+    assert_eq!(model.decode(&latents, &options).unwrap().len(), 2);
+}
+
+fn matches_the_reference(encoded: bool) {
+    let structures = data("ybco13.extxyz");
+    let (bundle, weights) = random_bundle_of(&structures, 7, encoded);
     let model = Model::from_bundle(bundle, &ModelOptions::default()).unwrap();
     assert_eq!(model.provider().active, Provider::Cpu);
 

@@ -9,6 +9,7 @@
 //! with `scripts/provision-onnxruntime.sh`.
 
 use ndarray::{Array1, Array2, Array3, ArrayViewD};
+use nesf::model::architecture::Architecture;
 use nesf::model::graphs::{self, EncoderInputs};
 use nesf::model::onnx_writer::graph_signature;
 use nesf::model::NesfWeights;
@@ -102,10 +103,26 @@ fn flat(view: ArrayViewD<'_, f32>) -> Vec<f32> {
 
 #[test]
 fn fields_match_the_reference() {
-    let w = weights();
-    let mut terms = session(&graphs::latent_terms(&w).unwrap());
-    let mut position = session(&graphs::position_field(&w).unwrap());
-    let mut species = session(&graphs::species_field(&w).unwrap());
+    check_fields(&weights());
+}
+
+/// The positional-encoding variant: the field graphs encode the points (Sin, Cos) exactly as
+/// the reference pass does.
+#[test]
+fn positional_encoding_fields_match_the_reference() {
+    let architecture = Architecture {
+        positional_encoding: true,
+        ..Architecture::paper(VOCAB)
+    };
+    let w = NesfWeights::random_for(&architecture, 20231205).unwrap();
+    assert_eq!(w.position_field[0].in_dim, LATENT + 60);
+    check_fields(&w);
+}
+
+fn check_fields(w: &NesfWeights) {
+    let mut terms = session(&graphs::latent_terms(w).unwrap());
+    let mut position = session(&graphs::position_field(w).unwrap());
+    let mut species = session(&graphs::species_field(w).unwrap());
     let mut rng = Rng(7);
     for (points, latents) in [(1usize, 1usize), (7, 3), (10_000, 13)] {
         let z: Vec<f32> = (0..latents * LATENT)

@@ -15,7 +15,7 @@
 //!
 //! V is the species vocabulary size, L the latent size; the query is the point itself (3
 //! values) or, with the positional encoding, sin/cos(pi 2^k x) for k below
-//! [`PE_FREQUENCIES`] (60 values).
+//! [`PE_FREQUENCIES`] (60 values, [`Architecture::query_features`]).
 
 /// Latent size of the paper's networks.
 pub const LATENT_SIZE: usize = 192;
@@ -61,6 +61,23 @@ impl Architecture {
         } else {
             3
         }
+    }
+
+    /// The query features of point `p` (Cartesian Å) that the fields see: `p` itself, or its
+    /// positional encoding `[sin(s_0 p), cos(s_0 p), sin(s_1 p), cos(s_1 p), ...]` (each of
+    /// the three coordinates, `s_k` = [`pe_scale`]`(k)`, the argument rounded to f32 as the
+    /// graphs and the trainer compute it).
+    pub fn query_features(&self, p: [f32; 3]) -> Vec<f64> {
+        if !self.positional_encoding {
+            return p.iter().map(|&v| f64::from(v)).collect();
+        }
+        let mut q = Vec::with_capacity(self.query_size());
+        for k in 0..PE_FREQUENCIES {
+            let arg = p.map(|v| f64::from(v * pe_scale(k)));
+            q.extend(arg.map(f64::sin));
+            q.extend(arg.map(f64::cos));
+        }
+        q
     }
 
     /// Widths of the encoder's per-atom position branch.
@@ -142,6 +159,12 @@ pub const NETWORKS: [&str; 8] = [
     "lattice_angles",
 ];
 
+/// The scale of frequency `k` of the positional encoding, `pi 2^k`, as the f32 every
+/// implementation multiplies the points by.
+pub fn pe_scale(k: usize) -> f32 {
+    (std::f64::consts::PI * (1u64 << k) as f64) as f32
+}
+
 /// The (in, out) shape of every layer of a plain MLP of `widths`.
 pub fn mlp_layers(widths: &[usize]) -> Vec<(usize, usize)> {
     widths.windows(2).map(|w| (w[0], w[1])).collect()
@@ -170,5 +193,30 @@ mod tests {
         };
         assert_eq!(pe.layers()[4][0], (252, 256));
         assert_eq!(pe.layers()[4][8], (128, 3));
+    }
+
+    #[test]
+    fn query_features_are_the_point_or_its_encoding() {
+        let p = [0.25f32, -1.0, 2.0];
+        assert_eq!(
+            Architecture::paper(3).query_features(p),
+            vec![0.25, -1.0, 2.0]
+        );
+        let pe = Architecture {
+            positional_encoding: true,
+            ..Architecture::paper(3)
+        };
+        let q = pe.query_features(p);
+        assert_eq!(q.len(), 60);
+        // k = 0: sin(pi x) then cos(pi x) for x, y, z
+        assert!(
+            (q[0] - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-6,
+            "{q:?}"
+        );
+        assert!((q[3] - (std::f64::consts::PI * 0.25).cos()).abs() < 1e-6);
+        assert!((q[4] + 1.0).abs() < 1e-6 && (q[5] - 1.0).abs() < 1e-6);
+        // k = 1: sin(2 pi x) at x = 0.25 is 1
+        assert!((q[6] - 1.0).abs() < 1e-6);
+        assert_eq!(pe_scale(3), (8.0 * std::f64::consts::PI) as f32);
     }
 }

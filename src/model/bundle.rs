@@ -224,7 +224,7 @@ impl Bundle {
             vocabulary: vocabulary.numbers().to_vec(),
             bounding_box,
             decode,
-            positional_encoding: false,
+            positional_encoding: weights.positional_encoding,
             graphs: GraphFiles::default(),
             checksums: None,
             provenance,
@@ -626,13 +626,6 @@ fn check_manifest(m: &Manifest) -> Result<Vocabulary> {
     }
     if m.latent_size == 0 {
         return Err(Error::Model("manifest latent_size is 0".into()));
-    }
-    if m.positional_encoding {
-        return Err(Error::Model(
-            "manifest positional_encoding is true: this library's field graphs take Cartesian \
-             points, and it cannot run a positional-encoding model"
-                .into(),
-        ));
     }
     let vocabulary = Vocabulary::new(m.vocabulary.clone())
         .map_err(|e| Error::Model(format!("manifest vocabulary: {e}")))?;

@@ -14,10 +14,12 @@
 //! - [`species_field`]: the same inputs -> `logits` [P, V].
 //!
 //! Splitting the fields' first layer computes the latent's share once per structure instead of
-//! once per query point.
+//! once per query point. A positional-encoding model's field graphs encode the points
+//! themselves (Mul, Sin, Cos: [`Architecture::query_features`]); callers always pass points.
 
 use crate::crystal::Structure;
 use crate::error::{Error, Result};
+use crate::model::architecture::{pe_scale, Architecture, PE_FREQUENCIES};
 use crate::model::onnx_writer::{Attribute, Dim, ElementType, GraphBuilder};
 use crate::model::weights::{check_structure, Linear, NesfWeights, FIELD_WIDTH, LATTICE_SIZE};
 use crate::vocabulary::Vocabulary;
@@ -151,7 +153,7 @@ pub fn position_field(weights: &NesfWeights) -> Result<Vec<u8>> {
     field_graph(
         &weights.position_field,
         "position_field",
-        weights.latent_size(),
+        &weights.architecture(),
         DISPLACEMENT,
     )
 }
@@ -162,14 +164,21 @@ pub fn species_field(weights: &NesfWeights) -> Result<Vec<u8>> {
     field_graph(
         &weights.species_field,
         "species_field",
-        weights.latent_size(),
+        &weights.architecture(),
         LOGITS,
     )
 }
 
-/// A field graph: Gather(term, index) + points · W_p^T, ReLU, then the remaining layers with
-/// the point appended to every layer's input except the last.
-fn field_graph(layers: &[Linear], name: &str, latent: usize, output: &str) -> Result<Vec<u8>> {
+/// A field graph: Gather(term, index) + q · W_q^T, ReLU, then the remaining layers with the
+/// query features q (the points, or their positional encoding) appended to every layer's input
+/// except the last.
+fn field_graph(
+    layers: &[Linear],
+    name: &str,
+    architecture: &Architecture,
+    output: &str,
+) -> Result<Vec<u8>> {
+    let latent = architecture.latent;
     let first = first_layer(layers, name)?;
     let out_dim = layers.last().map_or(0, |l| l.out_dim);
     let (m, p) = (Dim::dynamic("latents"), Dim::dynamic("points"));
@@ -180,14 +189,20 @@ fn field_graph(layers: &[Linear], name: &str, latent: usize, output: &str) -> Re
     g.input(POINTS, ElementType::F32, &[p.clone(), Dim::Fixed(3)]);
 
     let gathered = g.op("Gather", &[TERM, INDEX], &[("axis", Attribute::Int(0))]);
+    let query = if architecture.positional_encoding {
+        positional_encoding(&mut g, POINTS)?
+    } else {
+        POINTS.to_string()
+    };
+    let q = architecture.query_size();
     let w_point = g.initializer_f32(
         &format!("{name}.0.weight_point"),
-        &[first.out_dim, 3],
-        &first.weight_columns(latent..latent + 3)?,
+        &[first.out_dim, q],
+        &first.weight_columns(latent..latent + q)?,
     )?;
     let point_term = g.op(
         "Gemm",
-        &[POINTS, &w_point],
+        &[&query, &w_point],
         &[("transB", Attribute::Int(1))],
     );
     let sum = g.op("Add", &[&gathered, &point_term], &[]);
@@ -195,7 +210,7 @@ fn field_graph(layers: &[Linear], name: &str, latent: usize, output: &str) -> Re
     for (k, layer) in layers.iter().enumerate().skip(1) {
         let layer_name = format!("{name}.{k}");
         if k + 1 < layers.len() {
-            let input = g.op("Concat", &[&h, POINTS], &[("axis", Attribute::Int(1))]);
+            let input = g.op("Concat", &[&h, &query], &[("axis", Attribute::Int(1))]);
             let y = gemm(&mut g, &input, layer, &layer_name, None)?;
             h = g.op("Relu", &[&y], &[]);
         } else {
@@ -209,6 +224,22 @@ fn field_graph(layers: &[Linear], name: &str, latent: usize, output: &str) -> Re
     }
     g.output(output, ElementType::F32, &[p, Dim::Fixed(out_dim)]);
     g.to_bytes()
+}
+
+/// The positional encoding of `points` [P, 3] as [P, 60], in the order of
+/// [`Architecture::query_features`]: the points scaled by every frequency ([P, K, 3]), their
+/// sines and cosines side by side ([P, K, 6]), flattened.
+fn positional_encoding(g: &mut GraphBuilder, points: &str) -> Result<String> {
+    let scales: Vec<f32> = (0..PE_FREQUENCIES).map(pe_scale).collect();
+    let scales = g.initializer_f32("pe.scales", &[PE_FREQUENCIES, 1], &scales)?;
+    let axis = g.initializer_i64("pe.axis", &[1], &[1])?;
+    let expanded = g.op("Unsqueeze", &[points, &axis], &[]);
+    let scaled = g.op("Mul", &[&expanded, &scales], &[]);
+    let sin = g.op("Sin", &[&scaled], &[]);
+    let cos = g.op("Cos", &[&scaled], &[]);
+    let both = g.op("Concat", &[&sin, &cos], &[("axis", Attribute::Int(2))]);
+    let shape = g.initializer_i64("pe.shape", &[2], &[0, (6 * PE_FREQUENCIES) as i64])?;
+    Ok(g.op("Reshape", &[&both, &shape], &[]))
 }
 
 fn first_layer<'a>(layers: &'a [Linear], name: &str) -> Result<&'a Linear> {

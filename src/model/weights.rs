@@ -5,9 +5,9 @@
 //! `[out][in]` row-major. Wherever a query point (or the lattice) is concatenated to a layer's
 //! input, the running features come first and the appended values last:
 //!
-//! The layer shapes are those of [`Architecture`] (the raw query point appended, 3 values);
-//! the lattice input of the encoder head is `[a, b, c, alpha, beta, gamma]` with angles in
-//! radians.
+//! The layer shapes are those of [`Architecture`] (the query features appended: the raw point,
+//! 3 values, or its positional encoding, 60); the lattice input of the encoder head is
+//! `[a, b, c, alpha, beta, gamma]` with angles in radians.
 
 use super::architecture::{Architecture, NETWORKS};
 use crate::error::{Error, Result};
@@ -151,12 +151,26 @@ pub struct NesfWeights {
     pub lattice_lengths: Vec<Linear>,
     /// Lattice angles head (radians): L -> 128 -> 3.
     pub lattice_angles: Vec<Linear>,
+    /// The fields take the positional encoding of the query point (60 values) instead of the
+    /// point (3): their layers are then 57 inputs wider.
+    pub positional_encoding: bool,
 }
 
 impl NesfWeights {
     /// Random weights with the paper's architecture for `vocab_size` species and latents of
     /// `latent_size`, initialised like PyTorch's Linear default; deterministic in `seed`.
     pub fn random(vocab_size: usize, latent_size: usize, seed: u64) -> Result<NesfWeights> {
+        let architecture = Architecture {
+            latent: latent_size,
+            ..Architecture::paper(vocab_size)
+        };
+        NesfWeights::random_for(&architecture, seed)
+    }
+
+    /// Random weights of `architecture` (e.g. the positional-encoding variant), initialised
+    /// like PyTorch's Linear default; deterministic in `seed`.
+    pub fn random_for(architecture: &Architecture, seed: u64) -> Result<NesfWeights> {
+        let (vocab_size, latent_size) = (architecture.vocab, architecture.latent);
         if vocab_size == 0 || latent_size == 0 {
             return Err(Error::InvalidArgument(format!(
                 "random NeSF weights need a vocabulary and a latent size of at least 1, \
@@ -164,10 +178,6 @@ impl NesfWeights {
             )));
         }
         let mut rng = SplitMix64::new(seed);
-        let architecture = Architecture {
-            latent: latent_size,
-            ..Architecture::paper(vocab_size)
-        };
         let mut nets = architecture.layers().map(|shapes| {
             shapes
                 .into_iter()
@@ -192,15 +202,17 @@ impl NesfWeights {
             species_field,
             lattice_lengths,
             lattice_angles,
+            positional_encoding: architecture.positional_encoding,
         })
     }
 
-    /// The architecture these weights are meant to have (raw query points; the vocabulary
-    /// and latent sizes read off the encoder).
+    /// The architecture these weights are meant to have (the vocabulary and latent sizes read
+    /// off the encoder).
     pub fn architecture(&self) -> Architecture {
         Architecture {
+            vocab: self.vocab_size(),
             latent: self.latent_size(),
-            ..Architecture::paper(self.vocab_size())
+            positional_encoding: self.positional_encoding,
         }
     }
 
@@ -349,14 +361,16 @@ impl NesfWeights {
     /// for the structure with latent `z`.
     pub fn position_field(&self, z: &[f32], p: [f32; 3]) -> Result<[f32; 3]> {
         self.check_field_inputs(z, &p)?;
-        let out = field(&self.position_field, z, &p);
+        let q = self.architecture().query_features(p);
+        let out = field(&self.position_field, z, &q);
         Ok([out[0] as f32, out[1] as f32, out[2] as f32])
     }
 
     /// Reference species field: logits over the vocabulary at query point `p`.
     pub fn species_field(&self, z: &[f32], p: [f32; 3]) -> Result<Vec<f32>> {
         self.check_field_inputs(z, &p)?;
-        Ok(to_f32(&field(&self.species_field, z, &p)))
+        let q = self.architecture().query_features(p);
+        Ok(to_f32(&field(&self.species_field, z, &q)))
     }
 
     /// Reference lattice heads: `([a, b, c] in Å, [alpha, beta, gamma] in radians)`.
@@ -432,13 +446,14 @@ fn mlp(layers: &[Linear], mut x: Vec<f64>) -> Vec<f64> {
     x
 }
 
-/// A field MLP: the query point is appended to the input of every layer except the last.
-fn field(layers: &[Linear], z: &[f32], p: &[f32; 3]) -> Vec<f64> {
+/// A field MLP: the query features `q` are appended to the input of every layer except the
+/// last.
+fn field(layers: &[Linear], z: &[f32], q: &[f64]) -> Vec<f64> {
     let mut h = to_f64(z);
     for (k, layer) in layers.iter().enumerate() {
         let last = k + 1 == layers.len();
         if !last {
-            h.extend(p.iter().map(|&v| v as f64));
+            h.extend_from_slice(q);
         }
         h = layer.apply(&h);
         if !last {

@@ -3,7 +3,7 @@
 
 pub mod native;
 
-use nesf::model::{Bundle, NesfWeights, Provenance};
+use nesf::model::{Architecture, Bundle, NesfWeights, Provenance};
 use nesf::{BoundingBox, DecodeOptions, Structure, Vocabulary};
 
 /// Every structure of a file in data/.
@@ -14,7 +14,12 @@ pub fn data(name: &str) -> Vec<Structure> {
 /// Random weights of the paper's sizes whose lattice heads give plausible cells
 /// (lengths near 4 Å, angles near 90 degrees), so random latents decode without errors.
 pub fn random_weights(vocab: usize, seed: u64) -> NesfWeights {
-    let mut w = NesfWeights::random(vocab, 192, seed).unwrap();
+    random_weights_for(&Architecture::paper(vocab), seed)
+}
+
+/// [`random_weights`] of any architecture (e.g. the positional-encoding variant).
+pub fn random_weights_for(architecture: &Architecture, seed: u64) -> NesfWeights {
+    let mut w = NesfWeights::random_for(architecture, seed).unwrap();
     for (head, centre) in [
         (&mut w.lattice_lengths, 4.0f32),
         (&mut w.lattice_angles, std::f32::consts::FRAC_PI_2),
@@ -28,8 +33,21 @@ pub fn random_weights(vocab: usize, seed: u64) -> NesfWeights {
 
 /// A random-weight bundle for `structures` (their vocabulary and bounding box).
 pub fn random_bundle(structures: &[Structure], seed: u64) -> (Bundle, NesfWeights) {
+    random_bundle_of(structures, seed, false)
+}
+
+/// [`random_bundle`], with the positional-encoding variant's fields when `encoded`.
+pub fn random_bundle_of(
+    structures: &[Structure],
+    seed: u64,
+    encoded: bool,
+) -> (Bundle, NesfWeights) {
     let vocabulary = Vocabulary::from_structures(structures).unwrap();
-    let weights = random_weights(vocabulary.len(), seed);
+    let architecture = Architecture {
+        positional_encoding: encoded,
+        ..Architecture::paper(vocabulary.len())
+    };
+    let weights = random_weights_for(&architecture, seed);
     let bundle = Bundle::from_weights(
         &weights,
         &vocabulary,

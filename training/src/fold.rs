@@ -8,7 +8,7 @@
 //! Dropout is the identity in eval mode. The VAE exports its mean (the first L outputs of the
 //! encoder head).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use nesf::model::{EncoderWeights, Linear, NesfWeights};
 use tch::{Device, Kind, Tensor};
 
@@ -109,14 +109,7 @@ fn linears(p: &[Plain]) -> Vec<Linear> {
 }
 
 /// The model's weights with every BatchNorm folded (eval mode), as the library's type.
-/// Fails for the positional-encoding variant, which the bundle's graphs do not implement.
 pub fn fold(model: &Nesf) -> Result<NesfWeights> {
-    if model.config.positional_encoding {
-        bail!(
-            "the positional-encoding variant cannot be exported: the library's NeSF graphs take \
-             raw points (NesfWeights has no positional encoding)"
-        );
-    }
     let e = &model.encoder;
     let mut head = fold_mlp(&e.head);
     if model.config.vae {
@@ -134,6 +127,7 @@ pub fn fold(model: &Nesf) -> Result<NesfWeights> {
         species_field: linears(&fold_field(&model.species_field)),
         lattice_lengths: linears(&fold_mlp(&model.lengths)),
         lattice_angles: linears(&fold_mlp(&model.angles)),
+        positional_encoding: model.config.positional_encoding,
     };
     weights.validate()?;
     Ok(weights)

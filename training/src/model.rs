@@ -29,7 +29,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use nesf::model::architecture::{mlp_layers, PE_FREQUENCIES};
+use nesf::model::architecture::{mlp_layers, pe_scale, PE_FREQUENCIES};
 use nesf::model::{Architecture, Linear};
 
 use crate::data::{DeviceBatch, KIND};
@@ -525,9 +525,10 @@ impl Nesf {
         if !self.config.positional_encoding {
             return points.shallow_clone();
         }
+        // the library's encoding (Architecture::query_features), on tensors
         let mut parts = Vec::with_capacity(2 * PE_FREQUENCIES);
         for k in 0..PE_FREQUENCIES {
-            let x = points * (std::f64::consts::PI * (1u64 << k) as f64);
+            let x = points * f64::from(pe_scale(k));
             parts.push(x.sin());
             parts.push(x.cos());
         }

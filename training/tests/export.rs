@@ -89,46 +89,8 @@ fn exported_bundle_matches_tch_and_decodes() {
     assert!(enc_diff <= 1e-4, "encoder differs by {enc_diff}");
 
     // Fields at random points around the box, on tch's latents (so only the fields differ).
-    let latents = nesf::model::Latents::from_flat(192, flat(&z)).unwrap();
-    let field = model.field(&latents).unwrap();
-    let n_items = structures.len();
-    let per = 500;
-    let bb = meta.config.bounding_box;
-    let mut rng = Rng::new(42);
-    let points: Vec<[f32; 3]> = (0..n_items * per)
-        .map(|_| {
-            [0, 1, 2]
-                .map(|k| (bb.min[k] - 1.0 + (bb.max[k] - bb.min[k] + 2.0) * rng.uniform()) as f32)
-        })
-        .collect();
-    let counts = vec![per; n_items];
-    let query = Query {
-        items: &all,
-        counts: &counts,
-        points: &points,
-    };
-    let mut disp = vec![[0f32; 3]; points.len()];
-    field.displacements(&query, &mut disp).unwrap();
-    let vocab = model.vocabulary().len();
-    let mut logits = vec![0f32; points.len() * vocab];
-    field.species_logits(&query, &mut logits).unwrap();
-
-    let pts = Tensor::from_slice(points.as_flattened()).view([-1, 3]);
-    let items: Vec<i64> = (0..n_items as i64)
-        .flat_map(|i| std::iter::repeat_n(i, per))
-        .collect();
-    let items = Tensor::from_slice(&items);
-    let (pos_t, spec_t, len_t, ang_t) = tch::no_grad(|| {
-        let (l, a) = model_t.lattice(&z);
-        (
-            model_t.position(&z, &items, &pts, false),
-            model_t.species(&z, &items, &pts, false),
-            l,
-            a,
-        )
-    });
-    let pos_diff = max_abs_diff(disp.as_flattened(), &flat(&pos_t));
-    let spec_diff = max_abs_diff(&logits, &flat(&spec_t));
+    let (pos_diff, spec_diff, field, all) = compare_fields(&model, &model_t, &z, &meta);
+    let (len_t, ang_t) = tch::no_grad(|| model_t.lattice(&z));
     assert!(pos_diff <= 1e-4, "position field differs by {pos_diff}");
     assert!(spec_diff <= 1e-4, "species field differs by {spec_diff}");
 
@@ -169,4 +131,92 @@ fn exported_bundle_matches_tch_and_decodes() {
         structures[0].len(),
         d.lattice.parameters
     );
+}
+
+/// The bundle's fields (ONNX Runtime) against tch's on tch's latents `z` of every structure,
+/// at random points around the run's box: the largest differences of the position field and
+/// of the species logits, the bundle's field and the structures' indices.
+fn compare_fields<'a>(
+    model: &'a Model,
+    model_t: &nesf_train::model::Nesf,
+    z: &Tensor,
+    meta: &nesf_train::checkpoint::Meta,
+) -> (f64, f64, nesf::model::NetworkField<'a>, Vec<usize>) {
+    let latents = nesf::model::Latents::from_flat(192, flat(z)).unwrap();
+    let field = model.field(&latents).unwrap();
+    let n_items = latents.len();
+    let all: Vec<usize> = (0..n_items).collect();
+    let per = 500;
+    let bb = meta.config.bounding_box;
+    let mut rng = Rng::new(42);
+    let points: Vec<[f32; 3]> = (0..n_items * per)
+        .map(|_| {
+            [0, 1, 2]
+                .map(|k| (bb.min[k] - 1.0 + (bb.max[k] - bb.min[k] + 2.0) * rng.uniform()) as f32)
+        })
+        .collect();
+    let counts = vec![per; n_items];
+    let query = Query {
+        items: &all,
+        counts: &counts,
+        points: &points,
+    };
+    let mut disp = vec![[0f32; 3]; points.len()];
+    field.displacements(&query, &mut disp).unwrap();
+    let vocab = model.vocabulary().len();
+    let mut logits = vec![0f32; points.len() * vocab];
+    field.species_logits(&query, &mut logits).unwrap();
+
+    let pts = Tensor::from_slice(points.as_flattened()).view([-1, 3]);
+    let items: Vec<i64> = (0..n_items as i64)
+        .flat_map(|i| std::iter::repeat_n(i, per))
+        .collect();
+    let items = Tensor::from_slice(&items);
+    let (pos_t, spec_t) = tch::no_grad(|| {
+        (
+            model_t.position(z, &items, &pts, false),
+            model_t.species(z, &items, &pts, false),
+        )
+    });
+    let pos_diff = max_abs_diff(disp.as_flattened(), &flat(&pos_t));
+    let spec_diff = max_abs_diff(&logits, &flat(&spec_t));
+    (pos_diff, spec_diff, field, all)
+}
+
+#[test]
+fn positional_encoding_model_exports_and_matches_tch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(dir.path(), 8);
+    config.model.positional_encoding = true;
+    config.epochs = 3;
+    config.lr = 3e-3;
+    let mut t = trainer(config);
+    let run = dir.path().join("run");
+    let opts = RunOptions {
+        progress_bar: false,
+        verbose: false,
+        ..RunOptions::default()
+    };
+    assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+    let path = dir.path().join("pe.nesf");
+    let library = export::DecoderDefaults::library();
+    let bundle = export::export(&run.join(BEST), &path, false, &library).unwrap();
+    assert!(bundle.manifest().positional_encoding);
+    let (model_t, meta) = export::load_model(&run.join(BEST), Device::Cpu).unwrap();
+    let model = Model::load(&path, &ModelOptions::default()).unwrap();
+    let structures = &t.train.structures;
+    let all: Vec<usize> = (0..structures.len()).collect();
+    let host =
+        HostBatch::build(&t.train, &t.vocabulary, &all, &t.sampling, &mut Rng::new(1)).unwrap();
+    let z = tch::no_grad(|| model_t.encode(&host.to_device(Device::Cpu), false).z);
+    let (pos_diff, spec_diff, _, _) = compare_fields(&model, &model_t, &z, &meta);
+    assert!(pos_diff <= 1e-4, "position field differs by {pos_diff}");
+    assert!(spec_diff <= 1e-4, "species field differs by {spec_diff}");
+    // and it decodes
+    let latents = model.encode(&structures[..2]).unwrap();
+    let options = DecodeOptions {
+        steps: 8,
+        ..DecodeOptions::default()
+    };
+    assert_eq!(model.decode(&latents, &options).unwrap().len(), 2);
 }

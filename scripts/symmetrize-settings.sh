@@ -6,6 +6,8 @@
 #
 #   scripts/symmetrize-settings.sh [THREADS] [FILE] [SYMPREC...]
 #   defaults: 1 thread, data/lcs6-val.extxyz, 0 (off) 0.01 0.05 0.1 0.2 0.3
+#   NESF_MODEL=BUNDLE scores that bundle instead of the embedded default model (its other
+#   decoder defaults apply).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -27,6 +29,7 @@ echo "|---|---|---|---|---|---|---|---|"
 for t in "${tolerances[@]}"; do
     # always explicit: without it the model's own default (0.3 Å for the shipped model) applies
     args=(--symmetrize="$t")
+    [[ -n "${NESF_MODEL:-}" ]] && args+=(--model "$NESF_MODEL")
     start=$(date +%s)
     json=$(target/release/nesf eval "$file" --json --threads "$threads" "${args[@]}" -o "$tmp/decoded.extxyz")
     seconds=$(($(date +%s) - start))

@@ -403,7 +403,7 @@ fn symmetrized_decoding_from_the_command_line() {
         &file,
         "--limit",
         "3",
-        "--symmetrize",
+        "--symmetrize=0.3",
         "-o",
         out.to_str().unwrap(),
     ]);
@@ -424,8 +424,7 @@ fn symmetrized_decoding_from_the_command_line() {
         "--limit",
         "2",
         "--json",
-        "--symmetrize",
-        "0.2",
+        "--symmetrize", // without a value: 0.1 Å
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = nesf(&["eval", &file, "--limit", "2", "--symmetrize=-1"]);

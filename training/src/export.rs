@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use nesf::decode::SpeciesVote;
 use nesf::model::{Bundle, Model, ModelOptions, NesfWeights, Provenance};
 use nesf::{DecodeOptions, Metrics, MetricsAccumulator};
 use tch::Device;
@@ -54,6 +55,25 @@ impl DecoderDefaults {
             options: b.manifest().decode.clone(),
             sources: vec![format!("taken from {}", path.display())],
         })
+    }
+
+    /// These defaults with symmetrisation at `symprec` Å (0: off) for this model.
+    pub fn with_symprec(mut self, symprec: f64) -> Result<DecoderDefaults> {
+        self.options.symprec = symprec;
+        self.options
+            .validate()
+            .context("the bundle's symmetrisation tolerance")?;
+        self.sources
+            .push(format!("symprec {symprec} for this model"));
+        Ok(self)
+    }
+
+    /// These defaults with the species vote `vote` for this model.
+    pub fn with_species_vote(mut self, vote: SpeciesVote) -> DecoderDefaults {
+        self.options.species_vote = vote;
+        self.sources
+            .push(format!("species vote {vote:?} for this model"));
+        self
     }
 
     /// These defaults with a minimum cluster size of `n` particles for this model.

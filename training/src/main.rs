@@ -6,6 +6,7 @@
 //!            [--positional-encoding] [--vae]
 //! nesf-train plot DIR                 # DIR/log.jsonl -> DIR/loss.png
 //! nesf-train export DIR --out BUNDLE [--latest] [--decode-from BUNDLE] [--min-particles N]
+//!                   [--symprec X] [--species-vote majority|probability]
 //!                                     # DIR/best.pt -> model bundle (file, or folder if BUNDLE/)
 //! nesf-train split --data FILE --folds JSON --fold NAME --out DIR  # one cross-validation fold
 //! ```
@@ -18,6 +19,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use nesf::decode::SpeciesVote;
 use nesf_train::checkpoint;
 use nesf_train::device::{self, DeviceArg};
 use nesf_train::export;
@@ -71,6 +73,12 @@ enum Command {
         /// of the library's or --decode-from's defaults.
         #[arg(long, value_name = "N")]
         min_particles: Option<usize>,
+        /// This model's symmetrisation tolerance in Å (0: off), likewise.
+        #[arg(long, value_name = "SYMPREC")]
+        symprec: Option<f64>,
+        /// This model's species vote, likewise.
+        #[arg(long, value_parser = ["majority", "probability"])]
+        species_vote: Option<String>,
     },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
@@ -453,21 +461,36 @@ fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()>
     Ok(())
 }
 
+/// Decoder defaults chosen for the exported model (`nesf-train export` options).
+struct ChosenDefaults {
+    min_particles: Option<usize>,
+    symprec: Option<f64>,
+    species_vote: Option<String>,
+}
+
 fn run_export(
     dir: &Path,
     out: &Path,
     latest: bool,
     measure: bool,
     decode_from: Option<&Path>,
-    min_particles: Option<usize>,
+    chosen: &ChosenDefaults,
 ) -> Result<()> {
     let ck = dir.join(if latest { CHECKPOINT } else { BEST });
     let mut decode = match decode_from {
         Some(p) => export::DecoderDefaults::from_bundle(p)?,
         None => export::DecoderDefaults::library(),
     };
-    if let Some(n) = min_particles {
+    if let Some(n) = chosen.min_particles {
         decode = decode.with_min_particles(n)?;
+    }
+    if let Some(t) = chosen.symprec {
+        decode = decode.with_symprec(t)?;
+    }
+    match chosen.species_vote.as_deref() {
+        Some("probability") => decode = decode.with_species_vote(SpeciesVote::Probability),
+        Some(_) => decode = decode.with_species_vote(SpeciesVote::Majority),
+        None => {}
     }
     let b = export::export(&ck, out, measure, &decode)?;
     let m = b.manifest();
@@ -511,13 +534,19 @@ fn main() -> ExitCode {
             no_validation,
             decode_from,
             min_particles,
+            symprec,
+            species_vote,
         }) => run_export(
             &dir,
             &out,
             latest,
             !no_validation,
             decode_from.as_deref(),
-            min_particles,
+            &ChosenDefaults {
+                min_particles,
+                symprec,
+                species_vote,
+            },
         )
         .map(|_| ExitCode::SUCCESS),
         Some(Command::Split {

@@ -46,11 +46,25 @@ fn exported_bundle_matches_tch_and_decodes() {
     let chosen = export::DecoderDefaults::from_bundle(&shipped)
         .unwrap()
         .with_min_particles(23)
-        .unwrap();
+        .unwrap()
+        .with_symprec(0.4)
+        .unwrap()
+        .with_species_vote(nesf::decode::SpeciesVote::Probability);
+    assert!(export::DecoderDefaults::library()
+        .with_symprec(-1.0)
+        .is_err());
     let tuned =
         export::export(&run.join(BEST), &dir.path().join("t.nesf"), false, &chosen).unwrap();
     assert_eq!(tuned.manifest().decode.min_particles, 23);
-    assert_eq!(tuned.manifest().decode.symprec, shipped_decode.symprec);
+    assert_eq!(tuned.manifest().decode.symprec, 0.4);
+    assert_eq!(
+        tuned.manifest().decode.species_vote,
+        nesf::decode::SpeciesVote::Probability
+    );
+    assert_eq!(
+        tuned.manifest().decode.nms_radius,
+        shipped_decode.nms_radius
+    );
     assert!(tuned
         .manifest()
         .provenance

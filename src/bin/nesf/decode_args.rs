@@ -52,7 +52,7 @@ pub struct DecodeArgs {
     exact: bool,
     /// Snap each decoded structure to the space group found at this position tolerance (Å):
     /// lattice and sites refined, atoms the group makes one merged [default without a value:
-    /// 0.1; without the flag: off]
+    /// 0.1; without the flag: the model's default, 0 (off) unless its bundle sets one]
     #[arg(long, value_name = "SYMPREC", num_args = 0..=1, default_missing_value = "0.1")]
     symmetrize: Option<f64>,
 }

@@ -121,8 +121,10 @@ fn symmetrised_decoding_returns_structures_that_hold_their_space_group_exactly()
         ..model.decode_options().clone()
     };
     let plain = model.decode(&latents, &unsymmetrised).unwrap();
+    // 0.3 Å: this model's unsymmetrised decodes are P1 at 0.1 Å (cells ~0.5° off)
+    let tolerance = 0.3;
     let options = nesf::DecodeOptions {
-        symprec: 0.1,
+        symprec: tolerance,
         ..model.decode_options().clone()
     };
     let snapped = model.decode(&latents, &options).unwrap();
@@ -131,8 +133,8 @@ fn symmetrised_decoding_returns_structures_that_hold_their_space_group_exactly()
         let (Ok(before), Ok(after)) = (p.to_structure(), s.to_structure()) else {
             continue;
         };
-        let group = before.space_group(0.1).unwrap();
-        // the group found at 0.1 Å now holds to 1e-5 Å, and the atoms moved little
+        let group = before.space_group(tolerance).unwrap();
+        // the group found at the tolerance now holds to 1e-5 Å, and the atoms moved little
         assert_eq!(
             after.space_group(1e-5).unwrap(),
             group,

@@ -26,7 +26,18 @@ pub fn vote(logits: &[f32], classes: usize) -> (usize, f32) {
 }
 
 /// How the points around an atom choose its species.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+/// Its command-line names (`clap::ValueEnum`) are its serde names: `majority`, `probability`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SpeciesVote {
     /// Every point votes for its argmax class; the most votes win (the reference).

@@ -77,8 +77,8 @@ enum Command {
         #[arg(long, value_name = "SYMPREC")]
         symprec: Option<f64>,
         /// This model's species vote, likewise.
-        #[arg(long, value_parser = ["majority", "probability"])]
-        species_vote: Option<String>,
+        #[arg(long, value_enum)]
+        species_vote: Option<SpeciesVote>,
     },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
@@ -465,7 +465,7 @@ fn check_unchanged(a: &TrainArgs, saved: &checkpoint::TrainConfig) -> Result<()>
 struct ChosenDefaults {
     min_particles: Option<usize>,
     symprec: Option<f64>,
-    species_vote: Option<String>,
+    species_vote: Option<SpeciesVote>,
 }
 
 fn run_export(
@@ -487,10 +487,8 @@ fn run_export(
     if let Some(t) = chosen.symprec {
         decode = decode.with_symprec(t)?;
     }
-    match chosen.species_vote.as_deref() {
-        Some("probability") => decode = decode.with_species_vote(SpeciesVote::Probability),
-        Some(_) => decode = decode.with_species_vote(SpeciesVote::Majority),
-        None => {}
+    if let Some(vote) = chosen.species_vote {
+        decode = decode.with_species_vote(vote);
     }
     let b = export::export(&ck, out, measure, &decode)?;
     let m = b.manifest();

@@ -9,23 +9,41 @@ use nesf::{DecodeOptions, Field, Query};
 use nesf_train::data::HostBatch;
 use nesf_train::export;
 use nesf_train::rng::Rng;
+use nesf_train::train::Trainer;
 use nesf_train::train::{Outcome, RunOptions, BEST};
+use std::path::{Path, PathBuf};
 use tch::{Device, Tensor};
 
-#[test]
-fn exported_bundle_matches_tch_and_decodes() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = tiny_config(dir.path(), 8);
-    config.epochs = 30;
+/// A tiny run of `epochs` epochs (8 structures, lr 3e-3) in `dir`/run, with or without the
+/// positional encoding: its trainer and run folder.
+fn train_tiny(dir: &Path, epochs: usize, positional_encoding: bool) -> (Trainer, PathBuf) {
+    let mut config = tiny_config(dir, 8);
+    config.model.positional_encoding = positional_encoding;
+    config.epochs = epochs;
     config.lr = 3e-3;
     let mut t = trainer(config);
-    let run = dir.path().join("run");
+    let run = dir.join("run");
     let opts = RunOptions {
         progress_bar: false,
         verbose: false,
         ..RunOptions::default()
     };
     assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+    (t, run)
+}
+
+/// tch's latents (eval mode) of every training structure of `t`.
+fn tch_latents(t: &Trainer, model_t: &nesf_train::model::Nesf) -> Tensor {
+    let all: Vec<usize> = (0..t.train.len()).collect();
+    let host =
+        HostBatch::build(&t.train, &t.vocabulary, &all, &t.sampling, &mut Rng::new(1)).unwrap();
+    tch::no_grad(|| model_t.encode(&host.to_device(Device::Cpu), false).z)
+}
+
+#[test]
+fn exported_bundle_matches_tch_and_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, run) = train_tiny(dir.path(), 30, false);
 
     let bundle_path = dir.path().join("model.nesf");
     let library = export::DecoderDefaults::library();
@@ -94,11 +112,7 @@ fn exported_bundle_matches_tch_and_decodes() {
     // Latents: ONNX Runtime's encoder vs tch's (eval mode).
     let structures = &t.train.structures;
     let latents = model.encode(structures).unwrap();
-    let all: Vec<usize> = (0..structures.len()).collect();
-    let host =
-        HostBatch::build(&t.train, &t.vocabulary, &all, &t.sampling, &mut Rng::new(1)).unwrap();
-    let b = host.to_device(Device::Cpu);
-    let z = tch::no_grad(|| model_t.encode(&b, false).z);
+    let z = tch_latents(&t, &model_t);
     let enc_diff = max_abs_diff(latents.as_flat(), &flat(&z));
     assert!(enc_diff <= 1e-4, "encoder differs by {enc_diff}");
 
@@ -200,18 +214,7 @@ fn compare_fields<'a>(
 #[test]
 fn positional_encoding_model_exports_and_matches_tch() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = tiny_config(dir.path(), 8);
-    config.model.positional_encoding = true;
-    config.epochs = 3;
-    config.lr = 3e-3;
-    let mut t = trainer(config);
-    let run = dir.path().join("run");
-    let opts = RunOptions {
-        progress_bar: false,
-        verbose: false,
-        ..RunOptions::default()
-    };
-    assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+    let (t, run) = train_tiny(dir.path(), 3, true);
     let path = dir.path().join("pe.nesf");
     let library = export::DecoderDefaults::library();
     let bundle = export::export(&run.join(BEST), &path, false, &library).unwrap();
@@ -219,10 +222,7 @@ fn positional_encoding_model_exports_and_matches_tch() {
     let (model_t, meta) = export::load_model(&run.join(BEST), Device::Cpu).unwrap();
     let model = Model::load(&path, &ModelOptions::default()).unwrap();
     let structures = &t.train.structures;
-    let all: Vec<usize> = (0..structures.len()).collect();
-    let host =
-        HostBatch::build(&t.train, &t.vocabulary, &all, &t.sampling, &mut Rng::new(1)).unwrap();
-    let z = tch::no_grad(|| model_t.encode(&host.to_device(Device::Cpu), false).z);
+    let z = tch_latents(&t, &model_t);
     let (pos_diff, spec_diff, _, _) = compare_fields(&model, &model_t, &z, &meta);
     assert!(pos_diff <= 1e-4, "position field differs by {pos_diff}");
     assert!(spec_diff <= 1e-4, "species field differs by {spec_diff}");

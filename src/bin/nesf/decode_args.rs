@@ -33,7 +33,7 @@ pub struct DecodeArgs {
          probability",
         format!("{:?}", D.species_vote).to_lowercase(),
     ))]
-    species_vote: Option<Vote>,
+    species_vote: Option<SpeciesVote>,
     #[arg(long, help = default_help("Retire a particle once its move is shorter than this (Å); 0: never", D.retire_below))]
     retire_below: Option<f64>,
     #[arg(long, help = default_help("Let a particle follow another that lands in the same cube of this edge (Å); 0: never", D.merge_below))]
@@ -57,24 +57,6 @@ pub struct DecodeArgs {
     symmetrize: Option<f64>,
 }
 
-/// `--species-vote` values.
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub enum Vote {
-    /// The majority of the points' argmax classes.
-    Majority,
-    /// The largest summed probability.
-    Probability,
-}
-
-impl From<Vote> for SpeciesVote {
-    fn from(v: Vote) -> Self {
-        match v {
-            Vote::Majority => SpeciesVote::Majority,
-            Vote::Probability => SpeciesVote::Probability,
-        }
-    }
-}
-
 impl DecodeArgs {
     /// The decoder options: `defaults` (the model's, else the reference's) overridden by the
     /// flags given.
@@ -88,7 +70,7 @@ impl DecodeArgs {
             min_particles: self.min_particles.unwrap_or(d.min_particles),
             batch_size: self.batch_size.unwrap_or(d.batch_size),
             species_offsets: d.species_offsets,
-            species_vote: self.species_vote.map_or(d.species_vote, SpeciesVote::from),
+            species_vote: self.species_vote.unwrap_or(d.species_vote),
             retire_below: self.retire_below.unwrap_or(d.retire_below),
             merge_below: self.merge_below.unwrap_or(d.merge_below),
             drop_outside: self.drop_outside.unwrap_or(d.drop_outside),

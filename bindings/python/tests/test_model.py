@@ -178,15 +178,15 @@ def test_autoencode_keeps_the_input_kind(model, few_atoms):
 def test_decode_options(model, few_atoms):
     defaults = model.decode_options()
     assert defaults["grid_step"] == 0.5 and defaults["steps"] == 64
-    # the shipped model's bundle votes by summed probabilities (chosen on lcs6-val)
-    assert defaults["species_vote"] == "probability"
+    # the shipped model's bundle votes by majority (chosen on lcs6-val)
+    assert defaults["species_vote"] == "majority"
     assert len(defaults["species_offsets"]) == 6
     changed = model.decode_options(
-        grid_step=0.6, steps=32, species_offsets=[-0.1, 0.0, 0.1], species_vote="majority"
+        grid_step=0.6, steps=32, species_offsets=[-0.1, 0.0, 0.1], species_vote="probability"
     )
     assert changed["grid_step"] == 0.6 and changed["steps"] == 32
     assert changed["species_offsets"] == (-0.1, 0.0, 0.1)
-    assert changed["species_vote"] == "majority"
+    assert changed["species_vote"] == "probability"
     exact = model.decode_options(exact=True)
     assert exact["retire_below"] == exact["merge_below"] == exact["drop_outside"] == 0.0
     assert set(nesf.decode_option_names()) == set(defaults) | {"exact"}
@@ -342,8 +342,8 @@ def test_disordered_pymatgen_structure_is_refused(model):
 
 
 def test_symmetrised_decoding(model, few_atoms):
-    # the shipped model's bundle symmetrises at 0.4 Å by default; symprec=0 turns it off
-    assert model.decode_options()["symprec"] == 0.4
+    # the shipped model's bundle symmetrises at 0.5 Å by default; symprec=0 turns it off
+    assert model.decode_options()["symprec"] == 0.5
     assert model.decode_options(symprec=0)["symprec"] == 0.0
     assert "symprec" in nesf.decode_option_names()
     z = model.encode(few_atoms[:2])

@@ -9,7 +9,8 @@
 # Then one row per training run (training/runs/*/log.jsonl): epochs, best epoch, time.
 #
 # Rows: the default model (models/default.nesf) on lcs6-val; each trained YBCO13 fold
-# (training/runs/ybco13/foldK/model.nesf) on its test part; the ICSG3D model
+# ($NESF_YBCO13_RUN/foldK/model.nesf, default training/runs/ybco13; scripts/ybco13-folds.sh
+# trains them) on its test part; the ICSG3D model
 # (training/runs/icsg3d/model.nesf) on icsg3d-val. Rows whose model is missing are skipped.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ cargo build --release --quiet --bin nesf
 python3 -c "import nesf.matching, pymatgen" 2>/dev/null ||
     python3 -m pip install --quiet --disable-pip-version-check "./bindings/python[test]"
 nesf=target/release/nesf
+ybco13_run="${NESF_YBCO13_RUN:-training/runs/ybco13}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 sets=()
@@ -71,7 +73,7 @@ if want ybco13; then
     # The folds' data parts are not tracked: nesf-train split makes them again, byte for byte,
     # from data/ybco13.extxyz and data/ybco13-folds.json (the trainer needs libtorch).
     missing=()
-    for fold in training/runs/ybco13/fold*/; do
+    for fold in "$ybco13_run"/fold*/; do
         [[ -f "${fold}data/test.extxyz" ]] || missing+=("${fold%/}")
     done
     if [[ ${#missing[@]} -gt 0 ]]; then
@@ -83,7 +85,7 @@ if want ybco13; then
         done
     fi
     fold_jsons=$(mktemp)
-    for fold in training/runs/ybco13/fold*/; do
+    for fold in "$ybco13_run"/fold*/; do
         fold="${fold%/}"
         row "YBCO13 $(basename "$fold") on its test part" "$fold/model.nesf" "$fold/data/test.extxyz"
     done
@@ -118,7 +120,7 @@ echo "| training run | epochs logged | best epoch (validation loss) | training t
 echo "|---|---|---|---|"
 logs=()
 want lcs6 && logs+=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl training/runs/lcs6-nodrop/log.jsonl)
-want ybco13 && logs+=(training/runs/ybco13/fold*/log.jsonl)
+want ybco13 && logs+=("$ybco13_run"/fold*/log.jsonl)
 want icsg3d && logs+=(training/runs/icsg3d/log.jsonl)
 for log in "${logs[@]}"; do
     [[ -f "$log" ]] || continue

@@ -9,7 +9,7 @@
 #       the debug info would not fit the 64 MiB the device tool carries). The run's
 #       checkpoint.pt is tracked, so it travels with the working tree.
 #   scripts/gpu-train.sh train RUN MINUTES [EPOCHS|fit] [-- TRAINER-ARGS...]
-#       there (device tool: carry [".gpu"]): resumes RUN (e.g. training/runs/lcs6-nodrop) on
+#       there (device tool: carry [".gpu"]): resumes RUN (e.g. training/runs/lcs6-hard) on
 #       the GPU for MINUTES of wall-clock time (then SIGINT: the trainer saves a mid-epoch
 #       checkpoint), with EPOCHS as the run's new epoch count when given (a cosine run then
 #       stretches its schedule to it; `fit`: times one epoch on the GPU, then sets the epoch

@@ -119,7 +119,7 @@ echo
 echo "| training run | epochs logged | best epoch (validation loss) | training time (sum of epoch times) |"
 echo "|---|---|---|---|"
 logs=()
-want lcs6 && logs+=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl training/runs/lcs6-nodrop/log.jsonl)
+want lcs6 && logs+=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl training/runs/lcs6-nodrop/log.jsonl training/runs/lcs6-hard/log.jsonl)
 want ybco13 && logs+=("$ybco13_run"/fold*/log.jsonl)
 want icsg3d && logs+=(training/runs/icsg3d/log.jsonl)
 for log in "${logs[@]}"; do

@@ -6,6 +6,7 @@
 //! - [`recipe`]: loss weights, query budget and learning-rate schedule;
 //! - [`train`]: the loop (Adam with step decay, validation, best checkpoint, early stopping,
 //!   resumable checkpoints, log.jsonl);
+//! - [`hard_sampling`]: epochs that draw more of the structures with the highest loss;
 //! - [`fold`] and [`export`]: BatchNorm folding and the model bundle;
 //! - [`plot`]: loss curves as PNG;
 //! - [`split`]: the train / val / test parts of a cross-validation fold (YBCO13);
@@ -18,6 +19,7 @@ pub mod data;
 pub mod device;
 pub mod export;
 pub mod fold;
+pub mod hard_sampling;
 pub mod model;
 pub mod plot;
 pub mod recipe;

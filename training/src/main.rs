@@ -217,6 +217,10 @@ struct TrainArgs {
     /// Dropout after the encoder head's hidden blocks during training [default: 0.3].
     #[arg(long)]
     dropout: Option<f64>,
+    /// Fraction of each epoch's draws that pick structures by their latest training loss
+    /// (hard-example sampling; the epoch keeps its length) [default: 0].
+    #[arg(long, value_name = "FRACTION")]
+    hard_sampling: Option<f64>,
 }
 
 /// The recipe that `a` asks for, on top of `base`.
@@ -228,6 +232,7 @@ fn recipe_of(a: &TrainArgs, base: Recipe) -> Recipe {
     w.lengths = a.lengths_weight.unwrap_or(w.lengths);
     w.angles = a.angles_weight.unwrap_or(w.angles);
     r.dropout = a.dropout.unwrap_or(r.dropout);
+    r.hard_sampling = a.hard_sampling.unwrap_or(r.hard_sampling);
     let b = &mut r.budget;
     b.global_fraction = a.global_fraction.unwrap_or(b.global_fraction);
     b.species_per_atom = a.species_points.unwrap_or(b.species_per_atom);

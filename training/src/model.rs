@@ -424,6 +424,9 @@ pub struct Losses {
     pub angles: Tensor,
     /// KL divergence (VAE only).
     pub kl: Option<Tensor>,
+    /// Every structure's weighted loss without the KL term, `[structures]`, detached (what
+    /// hard-example sampling ranks structures by).
+    pub per_structure: Tensor,
 }
 
 impl Nesf {
@@ -603,10 +606,25 @@ impl Nesf {
         let spec = self.species(z, &b.species_items, &b.species_points, train);
         let (lengths, angles) = self.lattice(z);
         let (true_lengths, true_angles) = b.lattice_targets();
-        let position = (pos - &b.position_targets).square().mean(KIND);
+        let position_sq = (pos - &b.position_targets).square();
+        let length_sq = (lengths - true_lengths).square();
+        let angle_sq = (angles - true_angles).square();
+        let per_structure = tch::no_grad(|| {
+            let n = length_sq.size()[0];
+            let species_nll = spec
+                .log_softmax(-1, KIND)
+                .gather(1, &b.species_targets.unsqueeze(1), false)
+                .squeeze_dim(1)
+                .neg();
+            per_item_mean(&position_sq.mean_dim(1, false, KIND), &b.position_items, n) * w.position
+                + per_item_mean(&species_nll, &b.species_items, n) * w.species
+                + length_sq.mean_dim(1, false, KIND) * w.lengths
+                + angle_sq.mean_dim(1, false, KIND) * w.angles
+        });
+        let position = position_sq.mean(KIND);
         let species = spec.cross_entropy_for_logits(&b.species_targets);
-        let lengths = (lengths - true_lengths).square().mean(KIND);
-        let angles = (angles - true_angles).square().mean(KIND);
+        let lengths = length_sq.mean(KIND);
+        let angles = angle_sq.mean(KIND);
         let mut total = &position * w.position
             + &species * w.species
             + &lengths * w.lengths
@@ -626,6 +644,7 @@ impl Nesf {
             lengths,
             angles,
             kl,
+            per_structure,
         }
     }
 
@@ -642,6 +661,15 @@ impl Nesf {
     pub fn parameter_count(&self) -> i64 {
         self.params.trainable_count()
     }
+}
+
+/// The mean of `values` (`[n]`) over the entries of each of `structures` items (`items`: the
+/// item of every value; an item without values gets 0).
+fn per_item_mean(values: &Tensor, items: &Tensor, structures: i64) -> Tensor {
+    let zeros = Tensor::zeros([structures], (KIND, values.device()));
+    let sums = zeros.index_add(0, items, values);
+    let counts = zeros.index_add(0, items, &values.ones_like());
+    sums / counts.clamp_min(1.0)
 }
 
 /// Converts a scalar tensor to f64.

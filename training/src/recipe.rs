@@ -82,6 +82,10 @@ pub struct Recipe {
     /// reference (and in every checkpoint written before this setting existed).
     #[serde(default = "reference_dropout")]
     pub dropout: f64,
+    /// Fraction of each epoch's draws that pick structures by their latest training loss
+    /// ([`crate::hard_sampling`]); 0 in the reference (every structure once per epoch).
+    #[serde(default)]
+    pub hard_sampling: f64,
 }
 
 fn reference_dropout() -> f64 {
@@ -102,6 +106,7 @@ impl Recipe {
             budget: QueryBudget::REFERENCE,
             schedule: Schedule::Step,
             dropout: HEAD_DROPOUT,
+            hard_sampling: 0.0,
         }
     }
 
@@ -129,6 +134,10 @@ impl Recipe {
         let d = self.dropout;
         if !(0.0..1.0).contains(&d) {
             return Err(format!("dropout {d}: must be in [0, 1)"));
+        }
+        let h = self.hard_sampling;
+        if !(0.0..=1.0).contains(&h) {
+            return Err(format!("hard-sampling fraction {h}: must be in [0, 1]"));
         }
         if let Schedule::Cosine { warmup } = self.schedule {
             if !(warmup.is_finite() && warmup >= 0.0) {
@@ -196,13 +205,18 @@ mod tests {
         assert!(r.validate().unwrap_err().contains("dropout"));
         r.dropout = f64::NAN;
         assert!(r.validate().unwrap_err().contains("dropout"));
+        let mut r = Recipe::reference();
+        r.hard_sampling = 1.5;
+        assert!(r.validate().unwrap_err().contains("hard-sampling"));
     }
 
     #[test]
     fn recipes_saved_before_dropout_existed_keep_the_reference_dropout() {
         let mut json = serde_json::to_value(Recipe::reference()).unwrap();
         json.as_object_mut().unwrap().remove("dropout");
+        json.as_object_mut().unwrap().remove("hard_sampling");
         let r: Recipe = serde_json::from_value(json).unwrap();
         assert_eq!(r.dropout, HEAD_DROPOUT);
+        assert_eq!(r.hard_sampling, 0.0);
     }
 }

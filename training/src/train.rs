@@ -17,6 +17,7 @@ use tch::Device;
 use crate::adam::Adam;
 use crate::checkpoint::{self, Meta, Progress, Sums, TrainConfig, FORMAT};
 use crate::data::{batches, Dataset, HostBatch, Sampling};
+use crate::hard_sampling::{epoch_order, Hardness};
 use crate::model::{scalar, ModelConfig, Nesf};
 use crate::recipe::Recipe;
 use crate::rng::{Rng, Stream};
@@ -30,6 +31,12 @@ pub const CHECKPOINT: &str = "checkpoint.pt";
 pub const BEST: &str = "best.pt";
 /// The per-epoch log.
 pub const LOG: &str = "log.jsonl";
+
+/// Checkpoint tensors of hard-example sampling: the latest per-structure losses and those the
+/// current epoch was planned with.
+const HARDNESS_LATEST: &str = "hard_sampling.latest";
+/// See [`HARDNESS_LATEST`].
+const HARDNESS_PLANNED: &str = "hard_sampling.planned";
 
 /// Interval of the plain progress lines printed when stderr is not a terminal.
 const LINE_EVERY: Duration = Duration::from_secs(60);
@@ -154,6 +161,8 @@ pub struct Trainer {
     pub train_sampling: Sampling,
     /// Where the model lives.
     pub device: Device,
+    /// The training structures' latest losses (for hard-example sampling).
+    pub hardness: Hardness,
     val_batches: Option<Vec<HostBatch>>,
 }
 
@@ -210,6 +219,7 @@ impl Trainer {
         let mut model = Nesf::new(config.model.clone(), config.seed, device);
         model.encoder.head.dropout = config.recipe.dropout;
         let adam = Adam::new(model.params.trainable());
+        let hardness = Hardness::new(train.len());
         Ok(Trainer {
             config,
             progress: Progress::default(),
@@ -221,6 +231,7 @@ impl Trainer {
             sampling,
             train_sampling,
             device,
+            hardness,
             val_batches: None,
         })
     }
@@ -250,6 +261,24 @@ impl Trainer {
             .collect();
         t.model.params.load(&on_device)?;
         t.adam.load(&on_device, ck.meta.progress.adam_step)?;
+        for (key, dst) in [
+            (HARDNESS_LATEST, &mut t.hardness.latest),
+            (HARDNESS_PLANNED, &mut t.hardness.planned),
+        ] {
+            // Checkpoints written before hard-example sampling existed have neither.
+            if let Some(v) = on_device.get(key) {
+                let v: Vec<f64> = Vec::try_from(v.to_kind(tch::Kind::Double).view([-1]))?;
+                if v.len() != dst.len() {
+                    bail!(
+                        "{}: {key} holds {} structures, the training set {}",
+                        path.display(),
+                        v.len(),
+                        dst.len()
+                    );
+                }
+                *dst = v;
+            }
+        }
         t.progress = ck.meta.progress;
         if t.progress.stopped_early {
             // A larger (or no) --patience lets an early-stopped run continue.
@@ -299,10 +328,15 @@ impl Trainer {
         Ok(())
     }
 
-    /// The batches of epoch `epoch` (a shuffle that depends only on the seed and the epoch).
+    /// The batches of epoch `epoch`: a shuffle that depends only on the seed and the epoch,
+    /// and with hard-example sampling on the losses the epoch was planned with.
     pub fn epoch_batches(&self, epoch: usize) -> Vec<Vec<usize>> {
-        let mut order: Vec<usize> = (0..self.train.len()).collect();
-        Rng::derive(self.config.seed, Stream::Shuffle, epoch as u64, 0).shuffle(&mut order);
+        let mut rng = Rng::derive(self.config.seed, Stream::Shuffle, epoch as u64, 0);
+        let order = epoch_order(
+            self.config.recipe.hard_sampling,
+            &self.hardness.planned,
+            &mut rng,
+        );
         batches(&order, self.config.batch_size)
     }
 
@@ -331,12 +365,29 @@ impl Trainer {
     /// One optimisation step on `host` at learning rate `lr`; returns the loss terms
     /// [total, position, species, lengths, angles, kl].
     pub fn step(&mut self, host: &HostBatch, lr: f64, torch_seed: u64) -> [f64; 6] {
+        self.step_recording(None, host, lr, torch_seed)
+    }
+
+    /// [`Trainer::step`] on the batch of training structures `indices`, whose losses it
+    /// records for hard-example sampling.
+    fn step_recording(
+        &mut self,
+        indices: Option<&[usize]>,
+        host: &HostBatch,
+        lr: f64,
+        torch_seed: u64,
+    ) -> [f64; 6] {
         tch::manual_seed(torch_seed as i64);
         let b = host.to_device(self.device);
         let losses = self.model.losses(&b, true, &self.config.recipe.weights);
         self.adam.zero_grad();
         losses.total.backward();
         self.adam.step(lr);
+        if let Some(indices) = indices {
+            let per: Vec<f64> =
+                Vec::try_from(losses.per_structure.to_kind(tch::Kind::Double)).unwrap_or_default();
+            self.hardness.record(indices, &per);
+        }
         [
             scalar(&losses.total),
             scalar(&losses.position),
@@ -407,6 +458,12 @@ impl Trainer {
     pub fn save_checkpoint(&self, dir: &Path) -> Result<()> {
         let mut tensors = self.model.state();
         tensors.extend(self.adam.state());
+        for (key, v) in [
+            (HARDNESS_LATEST, &self.hardness.latest),
+            (HARDNESS_PLANNED, &self.hardness.planned),
+        ] {
+            tensors.push((key.to_string(), tch::Tensor::from_slice(v)));
+        }
         checkpoint::save(&dir.join(CHECKPOINT), &tensors, &self.meta())
     }
 
@@ -424,6 +481,9 @@ impl Trainer {
         let mut batches_done = 0usize;
         while self.progress.epoch < self.config.epochs && !self.progress.stopped_early {
             let epoch = self.progress.epoch;
+            if self.progress.batch == 0 {
+                self.hardness.snapshot();
+            }
             let plan = self.epoch_batches(epoch);
             // The learning rate of the epoch's first batch (logged; a cosine schedule changes
             // it every batch).
@@ -457,7 +517,7 @@ impl Trainer {
                 let batch_lr = self
                     .config
                     .lr_at(epoch as f64 + bi as f64 / plan.len().max(1) as f64);
-                let terms = self.step(&host, batch_lr, seed);
+                let terms = self.step_recording(Some(&plan[bi]), &host, batch_lr, seed);
                 if !terms[0].is_finite() {
                     bar.abandon();
                     bail!(

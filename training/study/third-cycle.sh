@@ -9,6 +9,13 @@
 #   c3-nodrop   the same without the encoder-head dropout (--dropout 0)
 # then exports the latest weights and scores them by decoding all of lcs6-val.
 #
+# Session 8's study (training/runs/lcs6-hard/TRAINING.md, "The study"): the
+# same from the long run's next best weights (training/runs/lcs6-nodrop/best.pt, epoch 74),
+# both without dropout:
+#   c4-control  the long run's recipe
+#   c4-hard     the same with half of every epoch's draws picked by the structures' latest
+#               training loss (--hard-sampling 0.5)
+#
 # Usage: training/study/third-cycle.sh ARM...
 # Writes training/study/ARM/{log.jsonl,train.log,model.nesf,eval.json}.
 set -uo pipefail
@@ -42,6 +49,13 @@ for a in "$@"; do
     case "$a" in
         c3-control) run_arm c3-control ;;
         c3-nodrop)  run_arm c3-nodrop --dropout 0 ;;
+        c4-control|c4-hard)
+            base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
+            if [ "$a" = c4-hard ]; then
+                run_arm c4-hard --dropout 0 --hard-sampling 0.5
+            else
+                run_arm c4-control --dropout 0
+            fi ;;
         *) echo "unknown arm $a" >&2; exit 2 ;;
     esac
 done

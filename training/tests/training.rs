@@ -58,11 +58,23 @@ fn named_state(t: &Trainer) -> Vec<(String, Vec<f32>)> {
 
 #[test]
 fn resume_continues_exactly() {
+    check_resume(0.0);
+}
+
+#[test]
+fn resume_continues_exactly_with_hard_example_sampling() {
+    check_resume(0.5);
+}
+
+/// A run stopped twice and resumed equals an uninterrupted one (with the hard-example sampling
+/// fraction `hard`).
+fn check_resume(hard: f64) {
     // 8 structures, batch 4: 2 batches per epoch, 3 epochs.
     let a_dir = tempfile::tempdir().unwrap();
     let b_dir = tempfile::tempdir().unwrap();
     let data_dir = tempfile::tempdir().unwrap();
-    let config = tiny_config(data_dir.path(), 8);
+    let mut config = tiny_config(data_dir.path(), 8);
+    config.recipe.hard_sampling = hard;
 
     let mut a = trainer(config.clone());
     assert_eq!(
@@ -93,6 +105,15 @@ fn resume_continues_exactly() {
     );
 
     assert_eq!(a.adam.step, b.adam.step);
+    assert!(a.hardness.latest.iter().all(|l| l.is_finite() && *l > 0.0));
+    assert_eq!(a.hardness, b.hardness);
+    if hard > 0.0 {
+        // The last epoch was planned on the losses: half its draws are loss-weighted.
+        let mut plan: Vec<usize> = a.epoch_batches(2).concat();
+        assert_eq!(plan.len(), 8);
+        plan.sort();
+        assert!(plan.windows(2).any(|w| w[0] == w[1]), "{plan:?}");
+    }
     let (sa, sb) = (named_state(&a), named_state(&b));
     assert_eq!(sa.len(), sb.len());
     for ((na, va), (nb, vb)) in sa.iter().zip(&sb) {

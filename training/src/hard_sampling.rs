@@ -53,11 +53,14 @@ pub fn epoch_order(fraction: f64, losses: &[f64], rng: &mut Rng) -> Vec<usize> {
     let n = losses.len();
     let mut order: Vec<usize> = (0..n).collect();
     rng.shuffle(&mut order);
-    let known: Vec<f64> = losses.iter().copied().filter(|l| l.is_finite()).collect();
-    if fraction <= 0.0 || known.is_empty() {
+    let (sum, known) = losses
+        .iter()
+        .filter(|l| l.is_finite())
+        .fold((0.0, 0usize), |(s, k), l| (s + l, k + 1));
+    if fraction <= 0.0 || known == 0 {
         return order;
     }
-    let mean = known.iter().sum::<f64>() / known.len() as f64;
+    let mean = sum / known as f64;
     let weights: Vec<f64> = losses
         .iter()
         .map(|&l| if l.is_finite() { l } else { mean })

@@ -607,22 +607,23 @@ impl Nesf {
         let (lengths, angles) = self.lattice(z);
         let (true_lengths, true_angles) = b.lattice_targets();
         let position_sq = (pos - &b.position_targets).square();
+        // The species cross-entropy per point; its mean is the species loss.
+        let species_nll = spec
+            .log_softmax(-1, KIND)
+            .gather(1, &b.species_targets.unsqueeze(1), false)
+            .squeeze_dim(1)
+            .neg();
         let length_sq = (lengths - true_lengths).square();
         let angle_sq = (angles - true_angles).square();
         let per_structure = tch::no_grad(|| {
             let n = length_sq.size()[0];
-            let species_nll = spec
-                .log_softmax(-1, KIND)
-                .gather(1, &b.species_targets.unsqueeze(1), false)
-                .squeeze_dim(1)
-                .neg();
             per_item_mean(&position_sq.mean_dim(1, false, KIND), &b.position_items, n) * w.position
                 + per_item_mean(&species_nll, &b.species_items, n) * w.species
                 + length_sq.mean_dim(1, false, KIND) * w.lengths
                 + angle_sq.mean_dim(1, false, KIND) * w.angles
         });
         let position = position_sq.mean(KIND);
-        let species = spec.cross_entropy_for_logits(&b.species_targets);
+        let species = species_nll.mean(KIND);
         let lengths = length_sq.mean(KIND);
         let angles = angle_sq.mean(KIND);
         let mut total = &position * w.position
@@ -664,12 +665,27 @@ impl Nesf {
 }
 
 /// The mean of `values` (`[n]`) over the entries of each of `structures` items (`items`: the
-/// item of every value; an item without values gets 0).
+/// item of every value; an item without values gets 0), summed on the host in a fixed order
+/// (on a GPU `index_add` adds in an arbitrary order, which would make hard-example sampling,
+/// and so a resumed run, irreproducible).
 fn per_item_mean(values: &Tensor, items: &Tensor, structures: i64) -> Tensor {
-    let zeros = Tensor::zeros([structures], (KIND, values.device()));
-    let sums = zeros.index_add(0, items, values);
-    let counts = zeros.index_add(0, items, &values.ones_like());
-    sums / counts.clamp_min(1.0)
+    let device = values.device();
+    let values: Vec<f64> = Vec::try_from(values.to_kind(Kind::Double)).unwrap_or_default();
+    let items: Vec<i64> = Vec::try_from(items).unwrap_or_default();
+    let mut sums = vec![0.0; structures as usize];
+    let mut counts = vec![0usize; structures as usize];
+    for (v, &i) in values.iter().zip(&items) {
+        if let (Some(s), Some(c)) = (sums.get_mut(i as usize), counts.get_mut(i as usize)) {
+            *s += v;
+            *c += 1;
+        }
+    }
+    let means: Vec<f64> = sums
+        .iter()
+        .zip(&counts)
+        .map(|(s, &c)| s / c.max(1) as f64)
+        .collect();
+    Tensor::from_slice(&means).to_device(device)
 }
 
 /// Converts a scalar tensor to f64.

@@ -11,6 +11,14 @@ use nesf_train::rng::Rng;
 use nesf_train::train::{read_log, Outcome, ResumeChanges, RunOptions, Trainer, CHECKPOINT, LOG};
 use tch::Device;
 
+/// Held by every test that trains: libtorch's random generator (dropout) is global, and tests
+/// run side by side would draw from it in turns, so a run would not repeat itself.
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn quiet(max_batches: Option<usize>) -> RunOptions {
     RunOptions {
         checkpoint_every: std::time::Duration::from_secs(3600),
@@ -34,6 +42,7 @@ fn loss_of(t: &Trainer, host: &HostBatch) -> f64 {
 
 #[test]
 fn a_few_steps_reduce_the_loss() {
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let mut t = trainer(tiny_config(dir.path(), 8));
     let all: Vec<usize> = (0..8).collect();
@@ -58,11 +67,13 @@ fn named_state(t: &Trainer) -> Vec<(String, Vec<f32>)> {
 
 #[test]
 fn resume_continues_exactly() {
+    let _rng = torch_rng();
     check_resume(0.0);
 }
 
 #[test]
 fn resume_continues_exactly_with_hard_example_sampling() {
+    let _rng = torch_rng();
     check_resume(0.5);
 }
 
@@ -135,6 +146,7 @@ fn check_resume(hard: f64) {
 
 #[test]
 fn resume_may_change_the_learning_rate_schedule() {
+    let _rng = torch_rng();
     let run = tempfile::tempdir().unwrap();
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = tiny_config(data_dir.path(), 8);
@@ -245,21 +257,25 @@ fn check_folding(vae: bool, positional_encoding: bool) {
 
 #[test]
 fn batchnorm_folding_preserves_outputs() {
+    let _rng = torch_rng();
     check_folding(false, false);
 }
 
 #[test]
 fn batchnorm_folding_preserves_outputs_positional_encoding() {
+    let _rng = torch_rng();
     check_folding(false, true);
 }
 
 #[test]
 fn batchnorm_folding_preserves_outputs_vae() {
+    let _rng = torch_rng();
     check_folding(true, false);
 }
 
 #[test]
 fn positional_encoding_and_vae_variants_train() {
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let mut config = tiny_config(dir.path(), 8);
     config.model.positional_encoding = true;
@@ -282,6 +298,7 @@ fn positional_encoding_and_vae_variants_train() {
 
 #[test]
 fn paper_model_has_the_paper_size() {
+    let _rng = torch_rng();
     let m = nesf_train::model::Nesf::new(nesf_train::model::ModelConfig::paper(80), 0, Device::Cpu);
     // 760 729 Linear parameters (as the library's NesfWeights) plus BatchNorm's gamma and beta.
     let bn: i64 = 2 * (64 + 128 + 128 + 256 + 256 + 256 + 7 * 128 + 256 + 128);
@@ -290,6 +307,7 @@ fn paper_model_has_the_paper_size() {
 
 #[test]
 fn a_query_budget_sends_fewer_points_and_a_run_can_start_from_another_runs_weights() {
+    let _rng = torch_rng();
     use nesf_train::recipe::{QueryBudget, Recipe};
     let dir = tempfile::tempdir().unwrap();
     let mut t = trainer(tiny_config(dir.path(), 8));
@@ -355,6 +373,7 @@ fn a_query_budget_sends_fewer_points_and_a_run_can_start_from_another_runs_weigh
 
 #[test]
 fn the_recipe_sets_the_encoder_head_dropout() {
+    let _rng = torch_rng();
     let dir = tempfile::tempdir().unwrap();
     let t = trainer(tiny_config(dir.path(), 8));
     assert_eq!(t.model.encoder.head.dropout, 0.3, "the reference dropout");

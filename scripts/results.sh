@@ -10,8 +10,8 @@
 #
 # Rows: the default model (models/default.nesf) on lcs6-val; each trained YBCO13 fold
 # ($NESF_YBCO13_RUN/foldK/model.nesf, default training/runs/ybco13; scripts/ybco13-folds.sh
-# trains them) on its test part; the ICSG3D model
-# (training/runs/icsg3d/model.nesf) on icsg3d-val. Rows whose model is missing are skipped.
+# trains them) on its test part; the ICSG3D models
+# (training/runs/icsg3d{,-cosine}/model.nesf) on icsg3d-val. Rows whose model is missing are skipped.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -113,6 +113,8 @@ PY
 fi
 if want icsg3d; then
     row "ICSG3D on icsg3d-val" training/runs/icsg3d/model.nesf data/icsg3d-val.extxyz
+    row "ICSG3D, LCS6Å recipe (icsg3d-cosine), on icsg3d-val" \
+        training/runs/icsg3d-cosine/model.nesf data/icsg3d-val.extxyz
 fi
 
 echo
@@ -121,7 +123,7 @@ echo "|---|---|---|---|"
 logs=()
 want lcs6 && logs+=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl training/runs/lcs6-nodrop/log.jsonl training/runs/lcs6-hard/log.jsonl)
 want ybco13 && logs+=("$ybco13_run"/fold*/log.jsonl)
-want icsg3d && logs+=(training/runs/icsg3d/log.jsonl)
+want icsg3d && logs+=(training/runs/icsg3d/log.jsonl training/runs/icsg3d-cosine/log.jsonl)
 for log in "${logs[@]}"; do
     [[ -f "$log" ]] || continue
     python3 - "$log" <<'PY'

@@ -8,6 +8,10 @@
 //! - species: around every atom, offsets -0.3 .. 0.2 Å step 0.1 per axis (216 points), jittered
 //!   by N(0, 0.05²).
 //!
+//! A recipe may also add boundary points ([`boundary_points`]; none in the reference): points
+//! near the faces of the atoms' Voronoi cells, where the position field jumps from one atom to
+//! the next and a smooth fit averages the two into a false attractor.
+//!
 //! The position loss uses global + local points, the species loss the species points. Targets
 //! are the nearest atom of the structure's own atoms (no periodic images), computed by the
 //! library's [`nesf::OracleField`].
@@ -81,6 +85,9 @@ impl Dataset {
 pub struct Sampling {
     /// Global grid (Å).
     pub global: Vec<[f32; 3]>,
+    /// The region the global grid covers (the bounding box padded by one grid step): where
+    /// boundary points are drawn.
+    pub region: BoundingBox,
     /// Standard deviation (Å) of the global jitter.
     pub global_sigma: f32,
     /// Offsets around each atom for the position loss.
@@ -130,8 +137,10 @@ impl Sampling {
     /// σ 0.5 Å, local offsets arange(-0.6, 0.6, 0.3) with σ 0.15 Å, species offsets
     /// arange(-0.3, 0.3, 0.1) with σ 0.05 Å.
     pub fn reference(bounding_box: &BoundingBox) -> Result<Sampling> {
+        let pad = |x: [f64; 3], by: f64| x.map(|v| v + by);
         Ok(Sampling {
             global: bounding_box.grid(1.0)?,
+            region: BoundingBox::new(pad(bounding_box.min, -1.0), pad(bounding_box.max, 1.0))?,
             global_sigma: 0.5,
             local: cube(-0.6, 0.6, 0.3),
             local_sigma: 0.15,
@@ -160,10 +169,59 @@ impl Sampling {
         self.budget.species_per_atom.min(self.species.len())
     }
 
-    /// Position-loss plus species-loss query points for a structure of `atoms` atoms.
+    /// Position-loss plus species-loss query points for a structure of `atoms` atoms (boundary
+    /// points only where there are two atoms to lie between).
     pub fn points_per_structure(&self, atoms: usize) -> usize {
-        self.global_count() + atoms * (self.local.len() + self.species_count())
+        let boundary = if atoms >= 2 {
+            self.budget.boundary_points
+        } else {
+            0
+        };
+        self.global_count() + boundary + atoms * (self.local.len() + self.species_count())
     }
+}
+
+/// Tries per boundary point before [`boundary_points`] gives up on a structure.
+const BOUNDARY_TRIES: usize = 200;
+
+/// `count` points drawn uniformly from `region` among those whose second-nearest atom of
+/// `atoms` is less than `width` Å farther than the nearest: points near a face of the atoms'
+/// (non-periodic) Voronoi cells, where the position field's target jumps. Rejection sampling,
+/// at most [`BOUNDARY_TRIES`] draws a point, so a structure whose faces barely meet the region
+/// gets fewer points; none for fewer than two atoms.
+pub fn boundary_points(
+    rng: &mut Rng,
+    atoms: &[[f32; 3]],
+    region: &BoundingBox,
+    count: usize,
+    width: f64,
+) -> Vec<[f32; 3]> {
+    let mut out = Vec::with_capacity(count);
+    if atoms.len() < 2 {
+        return out;
+    }
+    for _ in 0..count * BOUNDARY_TRIES {
+        if out.len() == count {
+            break;
+        }
+        let p = [0, 1, 2].map(|k| region.min[k] + rng.uniform() * (region.max[k] - region.min[k]));
+        let (mut d1, mut d2) = (f64::INFINITY, f64::INFINITY);
+        for a in atoms {
+            let d = (0..3)
+                .map(|k| (p[k] - f64::from(a[k])).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            if d < d1 {
+                (d1, d2) = (d, d1);
+            } else if d < d2 {
+                d2 = d;
+            }
+        }
+        if d2 - d1 < width {
+            out.push(p.map(|v| v as f32));
+        }
+    }
+    out
 }
 
 /// A batch on the host: encoder inputs, query points and their targets.
@@ -243,6 +301,18 @@ impl HostBatch {
                     let p = [a[0] + o[0], a[1] + o[1], a[2] + o[2]];
                     b.position_points
                         .extend_from_slice(&jitter(rng, p, sampling.local_sigma));
+                }
+            }
+            if sampling.budget.boundary_points > 0 {
+                let budget = &sampling.budget;
+                for p in boundary_points(
+                    rng,
+                    &s.positions,
+                    &sampling.region,
+                    budget.boundary_points,
+                    budget.boundary_width,
+                ) {
+                    b.position_points.extend_from_slice(&p);
                 }
             }
             let n = b.position_points.len() / 3 - before;
@@ -397,6 +467,37 @@ mod tests {
         assert_eq!(s.local[0], [-0.6, -0.6, -0.6]);
         assert!((s.local[63][2] - 0.3).abs() < 1e-6);
         assert!((s.species[215][0] - 0.2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn boundary_points_lie_between_two_atoms() {
+        let region = BoundingBox::new([-2.0; 3], [4.0; 3]).unwrap();
+        let atoms = [[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 2.5, 0.0]];
+        let mut rng = Rng::new(3);
+        let points = boundary_points(&mut rng, &atoms, &region, 500, 0.2);
+        assert_eq!(points.len(), 500);
+        for p in &points {
+            let mut d: Vec<f64> = atoms
+                .iter()
+                .map(|a| {
+                    (0..3)
+                        .map(|k| f64::from(p[k] - a[k]).powi(2))
+                        .sum::<f64>()
+                        .sqrt()
+                })
+                .collect();
+            d.sort_by(f64::total_cmp);
+            assert!(d[1] - d[0] < 0.2 + 1e-5, "{p:?}: {d:?}");
+            assert!((0..3).all(|k| (-2.0..4.0).contains(&p[k])), "{p:?}");
+        }
+        // the bisecting plane x = 1 of the first two atoms is among the faces
+        assert!(points
+            .iter()
+            .any(|p| (p[0] - 1.0).abs() < 0.1 && p[1] < 1.0));
+        // one atom has no face; the draws give up rather than loop
+        assert!(boundary_points(&mut rng, &atoms[..1], &region, 10, 0.2).is_empty());
+        let far = BoundingBox::new([100.0; 3], [101.0; 3]).unwrap();
+        assert!(boundary_points(&mut rng, &atoms[..2], &far, 10, 0.2).is_empty());
     }
 
     #[test]

@@ -207,6 +207,14 @@ struct TrainArgs {
     /// Species query points per atom, of the 216 offsets [default: 216].
     #[arg(long)]
     species_points: Option<usize>,
+    /// Extra position-loss points per structure and batch near the faces of the atoms'
+    /// Voronoi cells, where the position field jumps [default: 0].
+    #[arg(long, value_name = "N")]
+    boundary_points: Option<usize>,
+    /// Those points lie where the second-nearest atom is less than this much (Å) farther than
+    /// the nearest [default: 0.2].
+    #[arg(long, value_name = "ANGSTROM")]
+    boundary_width: Option<f64>,
     /// Learning-rate schedule: `step` (x --lr-gamma every --lr-step epochs) or `cosine`
     /// (warm-up, then down to 0 at --epochs) [default: step].
     #[arg(long, value_parser = ["step", "cosine"])]
@@ -236,6 +244,8 @@ fn recipe_of(a: &TrainArgs, base: Recipe) -> Recipe {
     let b = &mut r.budget;
     b.global_fraction = a.global_fraction.unwrap_or(b.global_fraction);
     b.species_per_atom = a.species_points.unwrap_or(b.species_per_atom);
+    b.boundary_points = a.boundary_points.unwrap_or(b.boundary_points);
+    b.boundary_width = a.boundary_width.unwrap_or(b.boundary_width);
     match a.schedule.as_deref() {
         Some("cosine") => {
             r.schedule = Schedule::Cosine {
@@ -359,9 +369,9 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         dev,
         tch::get_num_threads(),
         c.batch_size,
-        c.batch_size as f64 * trainer.train_sampling.points_per_structure(1) as f64
+        c.batch_size as f64 * trainer.train_sampling.points_per_structure(2) as f64
             + c.batch_size as f64
-                * (mean_atoms - 1.0)
+                * (mean_atoms - 2.0)
                 * (trainer.train_sampling.local.len() + trainer.train_sampling.species_count())
                     as f64,
         trainer.progress.epoch + 1,

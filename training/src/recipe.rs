@@ -43,6 +43,19 @@ pub struct QueryBudget {
     /// Species query points per atom, a fresh random subset of the 216 offsets; 216 in the
     /// reference.
     pub species_per_atom: usize,
+    /// Extra position-loss points per structure and batch near the faces of the atoms'
+    /// Voronoi cells, where the position field jumps ([`crate::data::boundary_points`]); 0 in
+    /// the reference.
+    #[serde(default)]
+    pub boundary_points: usize,
+    /// How close to a face those points lie: the second-nearest atom is less than this much
+    /// (Å) farther than the nearest.
+    #[serde(default = "default_boundary_width")]
+    pub boundary_width: f64,
+}
+
+fn default_boundary_width() -> f64 {
+    QueryBudget::REFERENCE.boundary_width
 }
 
 impl QueryBudget {
@@ -50,6 +63,8 @@ impl QueryBudget {
     pub const REFERENCE: QueryBudget = QueryBudget {
         global_fraction: 1.0,
         species_per_atom: 216,
+        boundary_points: 0,
+        boundary_width: 0.2,
     };
 }
 
@@ -131,6 +146,16 @@ impl Recipe {
         if s == 0 || s > 216 {
             return Err(format!("species points per atom {s}: must be in 1..=216"));
         }
+        let w = self.budget.boundary_width;
+        if !(w.is_finite() && w > 0.0) {
+            return Err(format!("boundary width {w} Å: must be a positive number"));
+        }
+        if self.budget.boundary_points > 1_000_000 {
+            return Err(format!(
+                "boundary points {} per structure: at most 1000000",
+                self.budget.boundary_points
+            ));
+        }
         let d = self.dropout;
         if !(0.0..1.0).contains(&d) {
             return Err(format!("dropout {d}: must be in [0, 1)"));
@@ -206,6 +231,9 @@ mod tests {
         r.dropout = f64::NAN;
         assert!(r.validate().unwrap_err().contains("dropout"));
         let mut r = Recipe::reference();
+        r.budget.boundary_width = 0.0;
+        assert!(r.validate().unwrap_err().contains("boundary width"));
+        let mut r = Recipe::reference();
         r.hard_sampling = 1.5;
         assert!(r.validate().unwrap_err().contains("hard-sampling"));
     }
@@ -215,7 +243,11 @@ mod tests {
         let mut json = serde_json::to_value(Recipe::reference()).unwrap();
         json.as_object_mut().unwrap().remove("dropout");
         json.as_object_mut().unwrap().remove("hard_sampling");
+        let budget = json["budget"].as_object_mut().unwrap();
+        budget.remove("boundary_points");
+        budget.remove("boundary_width");
         let r: Recipe = serde_json::from_value(json).unwrap();
+        assert_eq!(r.budget, QueryBudget::REFERENCE);
         assert_eq!(r.dropout, HEAD_DROPOUT);
         assert_eq!(r.hard_sampling, 0.0);
     }

@@ -16,6 +16,14 @@
 #   c4-hard     the same with half of every epoch's draws picked by the structures' latest
 #               training loss (--hard-sampling 0.5)
 #
+# Session 9's study (training/runs/lcs6-hard/TRAINING.md): against c4-hard as the control,
+#   c5-boundary c4-hard with a quarter of the global grid's points per structure (308 of 1232)
+#               moved to points near the faces of the atoms' Voronoi cells, where the position
+#               field jumps (--global-fraction 0.75 --boundary-points 308: the same number of
+#               query points)
+#   c5-position c4-hard with the position-field MSE weighted 20 instead of 10 (atom counts and
+#               spurious atoms come from the position field)
+#
 # Usage: training/study/third-cycle.sh ARM...
 # Writes training/study/ARM/{log.jsonl,train.log,model.nesf,eval.json}.
 set -uo pipefail
@@ -49,6 +57,13 @@ for a in "$@"; do
     case "$a" in
         c3-control) run_arm c3-control ;;
         c3-nodrop)  run_arm c3-nodrop --dropout 0 ;;
+        c5-boundary)
+            base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
+            run_arm c5-boundary --dropout 0 --hard-sampling 0.5 \
+                --global-fraction 0.75 --boundary-points 308 ;;
+        c5-position)
+            base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
+            run_arm c5-position --dropout 0 --hard-sampling 0.5 --position-weight 20 ;;
         c4-control|c4-hard)
             base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
             if [ "$a" = c4-hard ]; then

@@ -324,6 +324,8 @@ fn a_query_budget_sends_fewer_points_and_a_run_can_start_from_another_runs_weigh
         budget: QueryBudget {
             global_fraction: 0.25,
             species_per_atom: 27,
+            boundary_points: 50,
+            boundary_width: 0.2,
         },
         ..Recipe::reference()
     };
@@ -334,9 +336,14 @@ fn a_query_budget_sends_fewer_points_and_a_run_can_start_from_another_runs_weigh
     let global = t.sampling.global.len();
     let local = atoms * t.sampling.local.len();
     assert_eq!(full.position_points.len() / 3, 4 * global + local);
+    let boundary: usize = idx
+        .iter()
+        .filter(|&&i| t.train.samples[i].positions.len() >= 2)
+        .map(|_| 50)
+        .sum();
     assert_eq!(
         small.position_points.len() / 3,
-        4 * (global as f64 * 0.25).round() as usize + local
+        4 * (global as f64 * 0.25).round() as usize + local + boundary
     );
     // targets still match the points: the exact field of the same structures
     assert_eq!(small.position_targets.len(), small.position_points.len());

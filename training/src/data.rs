@@ -132,15 +132,20 @@ fn cube(start: f64, end: f64, step: f64) -> Vec<[f32; 3]> {
     out
 }
 
+/// Spacing of the global query grid (Å); the region it covers reaches one step past the
+/// bounding box.
+pub const GLOBAL_GRID_STEP: f64 = 1.0;
+
 impl Sampling {
     /// The reference configuration for a training set's bounding box: global 1.0 Å grid with
     /// σ 0.5 Å, local offsets arange(-0.6, 0.6, 0.3) with σ 0.15 Å, species offsets
     /// arange(-0.3, 0.3, 0.1) with σ 0.05 Å.
     pub fn reference(bounding_box: &BoundingBox) -> Result<Sampling> {
         let pad = |x: [f64; 3], by: f64| x.map(|v| v + by);
+        let step = GLOBAL_GRID_STEP;
         Ok(Sampling {
-            global: bounding_box.grid(1.0)?,
-            region: BoundingBox::new(pad(bounding_box.min, -1.0), pad(bounding_box.max, 1.0))?,
+            global: bounding_box.grid(step)?,
+            region: BoundingBox::new(pad(bounding_box.min, -step), pad(bounding_box.max, step))?,
             global_sigma: 0.5,
             local: cube(-0.6, 0.6, 0.3),
             local_sigma: 0.15,

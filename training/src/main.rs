@@ -352,11 +352,16 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         t
     };
     let c = &trainer.config;
-    let mean_atoms = trainer
+    // the mean over the training structures of their query points per batch slot
+    let points_per_structure = trainer
         .train
         .samples
         .iter()
-        .map(|s| s.positions.len())
+        .map(|s| {
+            trainer
+                .train_sampling
+                .points_per_structure(s.positions.len())
+        })
         .sum::<usize>() as f64
         / trainer.train.len() as f64;
     eprintln!(
@@ -369,11 +374,7 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         dev,
         tch::get_num_threads(),
         c.batch_size,
-        c.batch_size as f64 * trainer.train_sampling.points_per_structure(2) as f64
-            + c.batch_size as f64
-                * (mean_atoms - 2.0)
-                * (trainer.train_sampling.local.len() + trainer.train_sampling.species_count())
-                    as f64,
+        c.batch_size as f64 * points_per_structure,
         trainer.progress.epoch + 1,
         c.epochs,
         if trainer.progress.batch > 0 {

@@ -24,6 +24,15 @@
 #   c5-position c4-hard with the position-field MSE weighted 20 instead of 10 (atom counts and
 #               spurious atoms come from the position field)
 #
+# Session 10's study (training/runs/lcs6-hard/TRAINING.md): against c4-hard as the control,
+#   c6-species  c4-hard with 54 of the 216 species query points per atom (--species-points 54):
+#               ~35 % fewer query points per batch, so more epochs in the same CPU time
+#               (EPOCHS=13 against the control's 10: its epochs took 166 s against 220 s)
+#
+# NESF_STUDY_DECODE_FROM (default models/default.nesf) is the bundle whose decoder defaults the
+# arms' bundles take; give the control's (training/study/c4-hard/model.nesf) to score an arm
+# with the decoder settings the control was scored with.
+#
 # Usage: training/study/third-cycle.sh ARM...
 # Writes training/study/ARM/{log.jsonl,train.log,model.nesf,eval.json}.
 set -uo pipefail
@@ -32,6 +41,7 @@ base="${NESF_STUDY_BASE:-training/runs/lcs6-species/best.pt}"
 epochs="${EPOCHS:-10}"
 train="${NESF_STUDY_TRAIN:-target/release/nesf-train}"
 nesf="${NESF_STUDY_NESF:-target/release/nesf}"
+decode_from="${NESF_STUDY_DECODE_FROM:-models/default.nesf}"
 
 run_arm() {  # NAME FLAGS...
     local name="$1"; shift
@@ -47,7 +57,7 @@ run_arm() {  # NAME FLAGS...
     fi || return
     echo "arm: trained for $(( $(date +%s) - start )) s" >>"$dir/train.log"
     "$train" export "$dir" --out "$dir/model.nesf" --latest --no-validation \
-        --decode-from models/default.nesf >>"$dir/train.log" 2>&1
+        --decode-from "$decode_from" >>"$dir/train.log" 2>&1
     "$nesf" eval --model "$dir/model.nesf" data/lcs6-val.extxyz --json --threads 1 \
         >"$dir/eval.json"
     echo "$name $(cat "$dir/eval.json")"
@@ -61,6 +71,9 @@ for a in "$@"; do
             base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
             run_arm c5-boundary --dropout 0 --hard-sampling 0.5 \
                 --global-fraction 0.75 --boundary-points 308 ;;
+        c6-species)
+            base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
+            run_arm c6-species --dropout 0 --hard-sampling 0.5 --species-points 54 ;;
         c5-position)
             base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
             run_arm c5-position --dropout 0 --hard-sampling 0.5 --position-weight 20 ;;

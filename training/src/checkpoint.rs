@@ -135,6 +135,10 @@ pub struct Meta {
     pub config: TrainConfig,
     /// Where it stands.
     pub progress: Progress,
+    /// Set when the model tensors are the mean of several checkpoints' (`nesf-train average`):
+    /// which ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averaged: Option<String>,
 }
 
 /// A loaded checkpoint.

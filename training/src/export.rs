@@ -131,7 +131,7 @@ pub fn bundle(
         created_by: format!("nesf-train {}", env!("CARGO_PKG_VERSION")),
         notes: format!(
             "trained with tch/libtorch; batch {}, peak lr {}{}, {} epochs planned, seed {}, \
-             vae {}; recipe {}; validation loss {val}; BatchNorm folded into the Linear \
+             vae {}; recipe {}; validation loss {val}{}; BatchNorm folded into the Linear \
              layers{}",
             cfg.batch_size,
             cfg.lr,
@@ -145,6 +145,10 @@ pub fn bundle(
             cfg.seed,
             cfg.model.vae,
             serde_json::to_string(&cfg.recipe).unwrap_or_default(),
+            match &meta.averaged {
+                Some(what) => format!("; weights and BatchNorm statistics the {what}"),
+                None => String::new(),
+            },
             decode.note()
         ),
     };

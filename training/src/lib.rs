@@ -7,12 +7,14 @@
 //! - [`train`]: the loop (Adam with step decay, validation, best checkpoint, early stopping,
 //!   resumable checkpoints, log.jsonl);
 //! - [`hard_sampling`]: epochs that draw more of the structures with the highest loss;
+//! - [`average`]: the mean of several checkpoints' weights (the tail of a run);
 //! - [`fold`] and [`export`]: BatchNorm folding and the model bundle;
 //! - [`plot`]: loss curves as PNG;
 //! - [`split`]: the train / val / test parts of a cross-validation fold (YBCO13);
 //! - [`bench`]: timing of one training step (and a dump for the PyTorch comparison).
 
 pub mod adam;
+pub mod average;
 pub mod bench;
 pub mod checkpoint;
 pub mod data;

@@ -80,6 +80,16 @@ enum Command {
         #[arg(long, value_enum)]
         species_vote: Option<SpeciesVote>,
     },
+    /// Average the weights and BatchNorm statistics of checkpoints of one run (e.g. the last
+    /// epochs of a cosine schedule) into a checkpoint that `export` takes like a best.pt.
+    Average {
+        /// Checkpoints (checkpoint.pt or best.pt files) of one run.
+        #[arg(required = true, num_args = 2..)]
+        checkpoints: Vec<PathBuf>,
+        /// Checkpoint to write, e.g. DIR/best.pt for `nesf-train export DIR`.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
         /// All structures (each with a material_id).
@@ -179,6 +189,10 @@ struct TrainArgs {
     /// Seconds between checkpoints inside an epoch (one is always written after each epoch).
     #[arg(long, default_value_t = 600)]
     checkpoint_every: u64,
+    /// Also keep each epoch's weights as OUT/epochNNN.pt (3 MB each), to average the last
+    /// epochs with `nesf-train average`.
+    #[arg(long)]
+    keep_epochs: bool,
     /// Stop (with a checkpoint) after this many training batches: for timing runs.
     #[arg(long, value_name = "N")]
     max_batches: Option<usize>,
@@ -389,6 +403,7 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         progress_bar: !a.no_progress,
         max_batches: a.max_batches,
         verbose: true,
+        keep_epochs: a.keep_epochs,
     };
     let outcome = trainer.run(&out, &opts)?;
     match outcome {
@@ -563,6 +578,16 @@ fn main() -> ExitCode {
             },
         )
         .map(|_| ExitCode::SUCCESS),
+        Some(Command::Average { checkpoints, out }) => {
+            nesf_train::average::average(&checkpoints, &out).map(|meta| {
+                eprintln!(
+                    "wrote {} ({})",
+                    out.display(),
+                    meta.averaged.unwrap_or_default()
+                );
+                ExitCode::SUCCESS
+            })
+        }
         Some(Command::Split {
             data,
             folds,

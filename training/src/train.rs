@@ -115,6 +115,9 @@ pub struct RunOptions {
     pub max_batches: Option<usize>,
     /// Print a summary line per epoch on stderr.
     pub verbose: bool,
+    /// Also keep each epoch's weights as `dir`/epochNNN.pt ([`epoch_file`]), for
+    /// `nesf-train average`.
+    pub keep_epochs: bool,
 }
 
 impl Default for RunOptions {
@@ -124,6 +127,7 @@ impl Default for RunOptions {
             progress_bar: true,
             max_batches: None,
             verbose: true,
+            keep_epochs: false,
         }
     }
 }
@@ -451,6 +455,7 @@ impl Trainer {
                 adam_step: self.adam.step,
                 ..self.progress.clone()
             },
+            averaged: None,
         }
     }
 
@@ -636,6 +641,10 @@ impl Trainer {
                 }
             }
             self.save_checkpoint(dir)?;
+            if opts.keep_epochs {
+                let path = dir.join(epoch_file(self.progress.epoch));
+                checkpoint::save(&path, &self.model.state(), &self.meta())?;
+            }
             last_save = Instant::now();
         }
         Ok(if self.progress.stopped_early {
@@ -644,6 +653,11 @@ impl Trainer {
             Outcome::Finished
         })
     }
+}
+
+/// The file name of epoch `epoch`'s weights (1-based) under `RunOptions::keep_epochs`.
+pub fn epoch_file(epoch: usize) -> String {
+    format!("epoch{epoch:03}.pt")
 }
 
 fn append_log(path: &Path, line: &LogLine) -> Result<()> {

@@ -8,7 +8,9 @@ use nesf_train::data::HostBatch;
 use nesf_train::fold::fold;
 use nesf_train::model::scalar;
 use nesf_train::rng::Rng;
-use nesf_train::train::{read_log, Outcome, ResumeChanges, RunOptions, Trainer, CHECKPOINT, LOG};
+use nesf_train::train::{
+    epoch_file, read_log, Outcome, ResumeChanges, RunOptions, Trainer, CHECKPOINT, LOG,
+};
 use tch::Device;
 
 /// Held by every test that trains: libtorch's random generator (dropout) is global, and tests
@@ -25,6 +27,7 @@ fn quiet(max_batches: Option<usize>) -> RunOptions {
         progress_bar: false,
         max_batches,
         verbose: false,
+        keep_epochs: false,
     }
 }
 
@@ -414,4 +417,44 @@ fn the_recipe_sets_the_encoder_head_dropout() {
     };
     assert_eq!(loss_seeded(&plain, 1), loss_seeded(&plain, 2));
     assert_ne!(loss_seeded(&t, 1), loss_seeded(&t, 2));
+}
+
+#[test]
+fn kept_epochs_average_into_an_exportable_checkpoint() {
+    let _rng = torch_rng();
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(tiny_config(dir.path(), 8));
+    let run = dir.path().join("run");
+    let opts = RunOptions {
+        keep_epochs: true,
+        ..quiet(None)
+    };
+    assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+    let kept: Vec<_> = (1..=3).map(|e| run.join(epoch_file(e))).collect();
+    assert!(kept.iter().all(|p| p.exists()), "{kept:?}");
+    // the last kept epoch holds the final weights
+    let last = nesf_train::checkpoint::load(&kept[2]).unwrap();
+    for (name, v) in t.model.state() {
+        assert_eq!(flat(&last.tensors[&name]), flat(&v), "{name}");
+    }
+    let avg = dir.path().join("avg");
+    std::fs::create_dir(&avg).unwrap();
+    let meta = nesf_train::average::average(&kept[1..], &avg.join("best.pt")).unwrap();
+    assert_eq!(
+        meta.averaged.as_deref(),
+        Some("mean of 2 checkpoints (epochs 2, 3)")
+    );
+    let out = dir.path().join("avg.nesf");
+    let b = nesf_train::export::export(
+        &avg.join("best.pt"),
+        &out,
+        false,
+        &nesf_train::export::DecoderDefaults::library(),
+    )
+    .unwrap();
+    assert!(b
+        .manifest()
+        .provenance
+        .notes
+        .contains("the mean of 2 checkpoints (epochs 2, 3)"));
 }

@@ -1,0 +1,189 @@
+//! Checkpoint averaging (stochastic weight averaging over the tail of a run): the element-wise
+//! mean of the model tensors of several checkpoints of one run, BatchNorm running statistics
+//! included, written as a weights-only checkpoint that `export` takes like a `best.pt`. Late in
+//! a cosine schedule the weights barely move while the BatchNorm statistics (an average of the
+//! last few batches) scatter from epoch to epoch; the mean over epochs smooths both.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use tch::{Device, Kind};
+
+use crate::checkpoint::{self, Meta};
+use crate::model::Nesf;
+
+/// Averages the model tensors of `inputs` (checkpoints of one run: the same networks,
+/// vocabulary and bounding box) into `out`, with the last input's configuration and progress
+/// and the inputs' epochs recorded in [`Meta::averaged`]. Returns the written meta.
+pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
+    if inputs.len() < 2 {
+        bail!(
+            "averaging needs at least two checkpoints (got {})",
+            inputs.len()
+        );
+    }
+    let first = checkpoint::load(&inputs[0])?;
+    let names: Vec<String> = Nesf::new(
+        first.meta.config.model.clone(),
+        first.meta.config.seed,
+        Device::Cpu,
+    )
+    .state()
+    .into_iter()
+    .map(|(name, _)| name)
+    .collect();
+    let mut sums = Vec::with_capacity(names.len());
+    for name in &names {
+        let t = first
+            .tensors
+            .get(name)
+            .with_context(|| format!("{}: no tensor {name}", inputs[0].display()))?;
+        sums.push((t.kind(), t.to_kind(Kind::Double)));
+    }
+    let mut meta = first.meta;
+    let mut epochs = vec![epoch_of(&meta)];
+    for path in &inputs[1..] {
+        let ck = checkpoint::load(path)?;
+        let same = ck.meta.config.model == meta.config.model
+            && ck.meta.config.vocabulary == meta.config.vocabulary
+            && ck.meta.config.bounding_box == meta.config.bounding_box;
+        if !same {
+            bail!(
+                "{} is not a checkpoint of the same networks, vocabulary and bounding box as {}",
+                path.display(),
+                inputs[0].display()
+            );
+        }
+        for (name, (_, sum)) in names.iter().zip(sums.iter_mut()) {
+            let t = ck
+                .tensors
+                .get(name)
+                .with_context(|| format!("{}: no tensor {name}", path.display()))?;
+            if t.size() != sum.size() {
+                bail!(
+                    "{}: tensor {name} has shape {:?}, {} has {:?}",
+                    path.display(),
+                    t.size(),
+                    inputs[0].display(),
+                    sum.size()
+                );
+            }
+            *sum += t.to_kind(Kind::Double);
+        }
+        meta = ck.meta;
+        epochs.push(epoch_of(&meta));
+    }
+    let n = inputs.len() as f64;
+    let mut tensors = Vec::with_capacity(names.len());
+    for (name, (kind, sum)) in names.into_iter().zip(sums) {
+        let mean = sum / n;
+        if !bool::try_from(mean.isfinite().all())? {
+            bail!("the mean of tensor {name} is not finite");
+        }
+        tensors.push((name, mean.to_kind(kind)));
+    }
+    meta.averaged = Some(format!(
+        "mean of {} checkpoints (epochs {})",
+        inputs.len(),
+        epochs
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    // the mean has no validation loss of its own
+    meta.progress.best = None;
+    checkpoint::save(out, &tensors, &meta)?;
+    Ok(meta)
+}
+
+/// The last completed epoch (1-based) of a checkpoint: a `checkpoint.pt` saved at an epoch's
+/// end stands at the next epoch's batch 0; a `best.pt` at its best epoch.
+fn epoch_of(meta: &Meta) -> String {
+    if meta.progress.batch == 0 {
+        meta.progress.epoch.to_string()
+    } else {
+        format!(
+            "{} (batch {})",
+            meta.progress.epoch + 1,
+            meta.progress.batch
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::{Progress, FORMAT};
+    use crate::model::ModelConfig;
+    use crate::train::paper_config;
+    use tch::Tensor;
+
+    fn meta(epoch: usize, latent: usize) -> Meta {
+        let mut config = paper_config("train.extxyz".into(), "val.extxyz".into());
+        config.model = ModelConfig {
+            latent,
+            ..ModelConfig::paper(3)
+        };
+        config.vocabulary = vec![1, 6, 8];
+        Meta {
+            format: FORMAT,
+            config,
+            progress: Progress {
+                epoch,
+                best: Some((1.0, epoch)),
+                ..Progress::default()
+            },
+            averaged: None,
+        }
+    }
+
+    fn write(dir: &Path, name: &str, meta: &Meta, fill: f64) -> PathBuf {
+        let model = Nesf::new(meta.config.model.clone(), 0, Device::Cpu);
+        let tensors: Vec<(String, Tensor)> = model
+            .state()
+            .into_iter()
+            .map(|(n, mut t)| (n, t.fill_(fill)))
+            .collect();
+        let path = dir.join(name);
+        checkpoint::save(&path, &tensors, meta).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_mean_of_checkpoints_is_their_element_wise_mean() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.pt", &meta(7, 8), 1.0);
+        let b = write(dir.path(), "b.pt", &meta(8, 8), 2.0);
+        let c = write(dir.path(), "c.pt", &meta(9, 8), 6.0);
+        let out = dir.path().join("mean.pt");
+        let m = average(&[a, b, c], &out).unwrap();
+        assert_eq!(
+            m.averaged.as_deref(),
+            Some("mean of 3 checkpoints (epochs 7, 8, 9)")
+        );
+        assert_eq!(m.progress.best, None);
+        let back = checkpoint::load(&out).unwrap();
+        assert_eq!(back.meta, m);
+        assert!(!back.tensors.is_empty());
+        for (name, t) in &back.tensors {
+            let v = t.to_kind(Kind::Double);
+            let lo = v.min().double_value(&[]);
+            let hi = v.max().double_value(&[]);
+            assert!((lo - 3.0).abs() < 1e-6 && (hi - 3.0).abs() < 1e-6, "{name}");
+        }
+    }
+
+    #[test]
+    fn checkpoints_of_different_networks_or_too_few_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.pt", &meta(1, 8), 1.0);
+        let b = write(dir.path(), "b.pt", &meta(2, 16), 1.0);
+        let out = dir.path().join("mean.pt");
+        let e = average(&[a.clone(), b], &out).unwrap_err().to_string();
+        assert!(e.contains("not a checkpoint of the same networks"), "{e}");
+        let e = average(&[a], &out).unwrap_err().to_string();
+        assert!(e.contains("at least two"), "{e}");
+        assert!(!out.exists());
+    }
+}

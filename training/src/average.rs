@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use tch::{Device, Kind};
+use tch::{Device, Kind, Tensor};
 
-use crate::checkpoint::{self, Meta};
+use crate::checkpoint::{self, Checkpoint, Meta};
 use crate::model::Nesf;
 
 /// Averages the model tensors of `inputs` (checkpoints of one run: the same networks,
@@ -22,43 +22,37 @@ pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
             inputs.len()
         );
     }
-    let first = checkpoint::load(&inputs[0])?;
-    let names: Vec<String> = Nesf::new(
-        first.meta.config.model.clone(),
-        first.meta.config.seed,
-        Device::Cpu,
-    )
-    .state()
-    .into_iter()
-    .map(|(name, _)| name)
-    .collect();
-    let mut sums = Vec::with_capacity(names.len());
-    for name in &names {
-        let t = first
-            .tensors
-            .get(name)
-            .with_context(|| format!("{}: no tensor {name}", inputs[0].display()))?;
-        sums.push((t.kind(), t.to_kind(Kind::Double)));
-    }
-    let mut meta = first.meta;
-    let mut epochs = vec![epoch_of(&meta)];
-    for path in &inputs[1..] {
+    // the model's tensors (parameters and BatchNorm statistics, not Adam's moments), summed
+    let mut sums: Vec<(String, Kind, Tensor)> = Vec::new();
+    let mut meta: Option<Meta> = None;
+    let mut epochs = Vec::with_capacity(inputs.len());
+    for path in inputs {
         let ck = checkpoint::load(path)?;
-        let same = ck.meta.config.model == meta.config.model
-            && ck.meta.config.vocabulary == meta.config.vocabulary
-            && ck.meta.config.bounding_box == meta.config.bounding_box;
-        if !same {
-            bail!(
-                "{} is not a checkpoint of the same networks, vocabulary and bounding box as {}",
-                path.display(),
-                inputs[0].display()
-            );
+        match &meta {
+            None => {
+                let model = Nesf::new(ck.meta.config.model.clone(), 0, Device::Cpu);
+                for (name, _) in model.state() {
+                    let t = tensor(&ck, path, &name)?;
+                    sums.push((name, t.kind(), Tensor::zeros_like(t).to_kind(Kind::Double)));
+                }
+            }
+            Some(m) => {
+                let c = &ck.meta.config;
+                if c.model != m.config.model
+                    || c.vocabulary != m.config.vocabulary
+                    || c.bounding_box != m.config.bounding_box
+                {
+                    bail!(
+                        "{} is not a checkpoint of the same networks, vocabulary and bounding \
+                         box as {}",
+                        path.display(),
+                        inputs[0].display()
+                    );
+                }
+            }
         }
-        for (name, (_, sum)) in names.iter().zip(sums.iter_mut()) {
-            let t = ck
-                .tensors
-                .get(name)
-                .with_context(|| format!("{}: no tensor {name}", path.display()))?;
+        for (name, _, sum) in &mut sums {
+            let t = tensor(&ck, path, name)?;
             if t.size() != sum.size() {
                 bail!(
                     "{}: tensor {name} has shape {:?}, {} has {:?}",
@@ -70,12 +64,13 @@ pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
             }
             *sum += t.to_kind(Kind::Double);
         }
-        meta = ck.meta;
-        epochs.push(epoch_of(&meta));
+        epochs.push(epoch_of(&ck.meta));
+        meta = Some(ck.meta);
     }
+    let mut meta = meta.context("no checkpoint to average")?;
     let n = inputs.len() as f64;
-    let mut tensors = Vec::with_capacity(names.len());
-    for (name, (kind, sum)) in names.into_iter().zip(sums) {
+    let mut tensors = Vec::with_capacity(sums.len());
+    for (name, kind, sum) in sums {
         let mean = sum / n;
         if !bool::try_from(mean.isfinite().all())? {
             bail!("the mean of tensor {name} is not finite");
@@ -95,6 +90,13 @@ pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
     meta.progress.best = None;
     checkpoint::save(out, &tensors, &meta)?;
     Ok(meta)
+}
+
+/// Tensor `name` of checkpoint `ck` (read from `path`), or an error naming both.
+fn tensor<'a>(ck: &'a Checkpoint, path: &Path, name: &str) -> Result<&'a Tensor> {
+    ck.tensors
+        .get(name)
+        .with_context(|| format!("{}: no tensor {name}", path.display()))
 }
 
 /// The last completed epoch (1-based) of a checkpoint: a `checkpoint.pt` saved at an epoch's
@@ -117,7 +119,6 @@ mod tests {
     use crate::checkpoint::{Progress, FORMAT};
     use crate::model::ModelConfig;
     use crate::train::paper_config;
-    use tch::Tensor;
 
     fn meta(epoch: usize, latent: usize) -> Meta {
         let mut config = paper_config("train.extxyz".into(), "val.extxyz".into());

@@ -472,8 +472,9 @@ impl Trainer {
         checkpoint::save(&dir.join(CHECKPOINT), &tensors, &self.meta())
     }
 
-    fn save_best(&self, dir: &Path) -> Result<()> {
-        checkpoint::save(&dir.join(BEST), &self.model.state(), &self.meta())
+    /// Writes the model's weights (no optimizer state) to `path`: best.pt, kept epochs.
+    fn save_weights(&self, path: &Path) -> Result<()> {
+        checkpoint::save(path, &self.model.state(), &self.meta())
     }
 
     /// Trains until the last epoch, early stopping, a stop request or `max_batches`, writing
@@ -621,7 +622,7 @@ impl Trainer {
                 );
             }
             if improved {
-                self.save_best(dir)?;
+                self.save_weights(&dir.join(BEST))?;
             }
             append_log(&dir.join(LOG), &line)?;
             self.progress.epoch += 1;
@@ -642,8 +643,7 @@ impl Trainer {
             }
             self.save_checkpoint(dir)?;
             if opts.keep_epochs {
-                let path = dir.join(epoch_file(self.progress.epoch));
-                checkpoint::save(&path, &self.model.state(), &self.meta())?;
+                self.save_weights(&dir.join(epoch_file(self.progress.epoch)))?;
             }
             last_save = Instant::now();
         }

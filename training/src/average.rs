@@ -2,7 +2,9 @@
 //! mean of the model tensors of several checkpoints of one run, BatchNorm running statistics
 //! included, written as a weights-only checkpoint that `export` takes like a `best.pt`. Late in
 //! a cosine schedule the weights barely move while the BatchNorm statistics (an average of the
-//! last few batches) scatter from epoch to epoch; the mean over epochs smooths both.
+//! last few batches) scatter from epoch to epoch; the mean over epochs smooths both. Runs that
+//! started from the same weights can be averaged together as well (a "model soup"); the
+//! provenance then names each run's directory and epochs.
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +14,10 @@ use tch::{Device, Kind, Tensor};
 use crate::checkpoint::{self, Checkpoint, Meta};
 use crate::model::Nesf;
 
-/// Averages the model tensors of `inputs` (checkpoints of one run: the same networks,
-/// vocabulary and bounding box) into `out`, with the last input's configuration and progress
-/// and the inputs' epochs recorded in [`Meta::averaged`]. Returns the written meta.
+/// Averages the model tensors of `inputs` (checkpoints of one run, or of runs from the same
+/// starting weights: the same networks, vocabulary and bounding box) into `out`, with the last
+/// input's configuration and progress and the inputs' epochs (and, from more than one
+/// directory, each directory's) recorded in [`Meta::averaged`]. Returns the written meta.
 pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
     if inputs.len() < 2 {
         bail!(
@@ -25,7 +28,8 @@ pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
     // the model's tensors (parameters and BatchNorm statistics, not Adam's moments), summed
     let mut sums: Vec<(String, Kind, Tensor)> = Vec::new();
     let mut meta: Option<Meta> = None;
-    let mut epochs = Vec::with_capacity(inputs.len());
+    // (directory, epochs of its checkpoints), in the order first seen
+    let mut runs: Vec<(PathBuf, Vec<String>)> = Vec::new();
     for path in inputs {
         let ck = checkpoint::load(path)?;
         match &meta {
@@ -64,7 +68,11 @@ pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
             }
             *sum += t.to_kind(Kind::Double);
         }
-        epochs.push(epoch_of(&ck.meta));
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        match runs.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, epochs)) => epochs.push(epoch_of(&ck.meta)),
+            None => runs.push((dir, vec![epoch_of(&ck.meta)])),
+        }
         meta = Some(ck.meta);
     }
     let mut meta = meta.context("no checkpoint to average")?;
@@ -77,15 +85,15 @@ pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
         }
         tensors.push((name, mean.to_kind(kind)));
     }
-    meta.averaged = Some(format!(
-        "mean of {} checkpoints (epochs {})",
-        inputs.len(),
-        epochs
+    let runs = match runs.as_slice() {
+        [(_, epochs)] => format!("epochs {}", epochs.join(", ")),
+        _ => runs
             .iter()
-            .map(|e| e.to_string())
+            .map(|(dir, epochs)| format!("{}: epochs {}", dir.display(), epochs.join(", ")))
             .collect::<Vec<_>>()
-            .join(", ")
-    ));
+            .join("; "),
+    };
+    meta.averaged = Some(format!("mean of {} checkpoints ({runs})", inputs.len()));
     // the mean has no validation loss of its own
     meta.progress.best = None;
     checkpoint::save(out, &tensors, &meta)?;
@@ -186,5 +194,23 @@ mod tests {
         let e = average(&[a], &out).unwrap_err().to_string();
         assert!(e.contains("at least two"), "{e}");
         assert!(!out.exists());
+    }
+
+    #[test]
+    fn a_mean_over_two_runs_names_each_runs_directory_and_epochs() {
+        let dir = tempfile::tempdir().unwrap();
+        for run in ["lo", "hi"] {
+            std::fs::create_dir(dir.path().join(run)).unwrap();
+        }
+        let a = write(&dir.path().join("lo"), "e1.pt", &meta(1, 8), 1.0);
+        let b = write(&dir.path().join("hi"), "e1.pt", &meta(1, 8), 2.0);
+        let c = write(&dir.path().join("lo"), "e2.pt", &meta(2, 8), 3.0);
+        let m = average(&[a, b, c], &dir.path().join("soup.pt")).unwrap();
+        let lo = dir.path().join("lo").display().to_string();
+        let hi = dir.path().join("hi").display().to_string();
+        assert_eq!(
+            m.averaged.unwrap(),
+            format!("mean of 3 checkpoints ({lo}: epochs 1, 2; {hi}: epochs 1)")
+        );
     }
 }

@@ -81,9 +81,11 @@ enum Command {
         species_vote: Option<SpeciesVote>,
     },
     /// Average the weights and BatchNorm statistics of checkpoints of one run (e.g. the last
-    /// epochs of a cosine schedule) into a checkpoint that `export` takes like a best.pt.
+    /// epochs of a cosine schedule), or of runs from the same starting weights, into a
+    /// checkpoint that `export` takes like a best.pt.
     Average {
-        /// Checkpoints (checkpoint.pt or best.pt files) of one run.
+        /// Checkpoints (checkpoint.pt, best.pt or epochNNN.pt files) of one run or of runs
+        /// from the same starting weights; the last one's configuration is kept.
         #[arg(required = true, num_args = 2..)]
         checkpoints: Vec<PathBuf>,
         /// Checkpoint to write, e.g. DIR/best.pt for `nesf-train export DIR`.

@@ -31,6 +31,13 @@
 #   c7-lr       c4-hard with a peak learning rate of 1.5e-4 instead of 5e-5 (the position
 #               field underfits: training structures miss more atoms than lcs6-val's)
 #
+# Session 11's study (training/runs/lcs6-hard/TRAINING.md): c7-lr again, now as the next leg of
+# the long run: both arms warm-start from the shipped model's weights (the mean of lcs6-hard
+# epochs 73-80), keep every epoch's weights and are scored as the mean of their cosine's tail
+# (single late epochs scatter with the BatchNorm statistics), EPOCHS (default 22) each:
+#   c8-control  c4-hard's recipe (peak lr 5e-5)
+#   c8-lr       the same with a peak lr of 1.5e-4
+#
 # NESF_STUDY_DECODE_FROM (default models/default.nesf) is the bundle whose decoder defaults the
 # arms' bundles take; give the control's (training/study/c4-hard/model.nesf) to score an arm
 # with the decoder settings the control was scored with.
@@ -79,6 +86,11 @@ for a in "$@"; do
         c7-lr)
             base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
             LR=1.5e-4 run_arm c7-lr --dropout 0 --hard-sampling 0.5 ;;
+        c8-control|c8-lr)
+            base="${NESF_STUDY_BASE:-training/runs/lcs6-hard/average-e73-e80.pt}"
+            epochs="${EPOCHS:-22}"
+            lr=5e-5; [ "$a" = c8-lr ] && lr=1.5e-4
+            LR=$lr run_arm "$a" --dropout 0 --hard-sampling 0.5 --keep-epochs ;;
         c5-position)
             base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
             run_arm c5-position --dropout 0 --hard-sampling 0.5 --position-weight 20 ;;

@@ -61,7 +61,7 @@ run_arm() {  # NAME FLAGS...
     else
         "$train" --train data/lcs6-train.extxyz --val data/lcs6-val.extxyz --out "$dir" \
             --init-from "$base" --threads 1 --no-progress --species-weight 1.0 \
-            --lr "${LR:-5e-5}" --schedule cosine --warmup 0.5 --epochs "$epochs" "$@" \
+            --lr "${LR:-5e-5}" --schedule cosine --warmup 0.5 --epochs "${ARM_EPOCHS:-$epochs}" "$@" \
             >>"$dir/train.log" 2>&1
     fi || return
     echo "arm: trained for $(( $(date +%s) - start )) s" >>"$dir/train.log"
@@ -88,9 +88,9 @@ for a in "$@"; do
             LR=1.5e-4 run_arm c7-lr --dropout 0 --hard-sampling 0.5 ;;
         c8-control|c8-lr)
             base="${NESF_STUDY_BASE:-training/runs/lcs6-hard/average-e73-e80.pt}"
-            epochs="${EPOCHS:-22}"
             lr=5e-5; [ "$a" = c8-lr ] && lr=1.5e-4
-            LR=$lr run_arm "$a" --dropout 0 --hard-sampling 0.5 --keep-epochs ;;
+            ARM_EPOCHS="${EPOCHS:-22}" LR=$lr run_arm "$a" --dropout 0 --hard-sampling 0.5 \
+                --keep-epochs ;;
         c5-position)
             base="${NESF_STUDY_BASE:-training/runs/lcs6-nodrop/best.pt}"
             run_arm c5-position --dropout 0 --hard-sampling 0.5 --position-weight 20 ;;

@@ -96,6 +96,7 @@ pub fn average(inputs: &[PathBuf], out: &Path) -> Result<Meta> {
     meta.averaged = Some(format!("mean of {} checkpoints ({runs})", inputs.len()));
     // the mean has no validation loss of its own
     meta.progress.best = None;
+    meta.keep_epochs = false;
     checkpoint::save(out, &tensors, &meta)?;
     Ok(meta)
 }
@@ -144,6 +145,7 @@ mod tests {
                 ..Progress::default()
             },
             averaged: None,
+            keep_epochs: false,
         }
     }
 

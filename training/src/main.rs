@@ -192,9 +192,14 @@ struct TrainArgs {
     #[arg(long, default_value_t = 600)]
     checkpoint_every: u64,
     /// Also keep each epoch's weights as OUT/epochNNN.pt (3 MB each), to average the last
-    /// epochs with `nesf-train average`.
+    /// epochs with `nesf-train average`. Recorded in the checkpoint: --resume goes on keeping
+    /// them.
     #[arg(long)]
     keep_epochs: bool,
+    /// On --resume, stop keeping each epoch's weights (a run started with --keep-epochs keeps
+    /// them otherwise).
+    #[arg(long, conflicts_with = "keep_epochs")]
+    no_keep_epochs: bool,
     /// Stop (with a checkpoint) after this many training batches: for timing runs.
     #[arg(long, value_name = "N")]
     max_batches: Option<usize>,
@@ -405,8 +410,15 @@ fn run_training(a: TrainArgs) -> Result<ExitCode> {
         progress_bar: !a.no_progress,
         max_batches: a.max_batches,
         verbose: true,
-        keep_epochs: a.keep_epochs,
+        keep_epochs: a.keep_epochs || (trainer.keep_epochs && !a.no_keep_epochs),
     };
+    if opts.keep_epochs && !a.keep_epochs {
+        eprintln!(
+            "nesf-train: keeping each epoch's weights as {}/epochNNN.pt, as this run did \
+             (--no-keep-epochs stops it)",
+            out.display()
+        );
+    }
     let outcome = trainer.run(&out, &opts)?;
     match outcome {
         Outcome::Finished | Outcome::StoppedEarly => {

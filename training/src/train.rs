@@ -167,6 +167,9 @@ pub struct Trainer {
     pub device: Device,
     /// The training structures' latest losses (for hard-example sampling).
     pub hardness: Hardness,
+    /// Whether the run keeps each epoch's weights: the last [`Trainer::run`]'s
+    /// `RunOptions::keep_epochs`, or after [`Trainer::resume`] the checkpoint's.
+    pub keep_epochs: bool,
     val_batches: Option<Vec<HostBatch>>,
 }
 
@@ -236,6 +239,7 @@ impl Trainer {
             train_sampling,
             device,
             hardness,
+            keep_epochs: false,
             val_batches: None,
         })
     }
@@ -284,6 +288,7 @@ impl Trainer {
             }
         }
         t.progress = ck.meta.progress;
+        t.keep_epochs = ck.meta.keep_epochs;
         if t.progress.stopped_early {
             // A larger (or no) --patience lets an early-stopped run continue.
             t.progress.stopped_early = t
@@ -456,6 +461,7 @@ impl Trainer {
                 ..self.progress.clone()
             },
             averaged: None,
+            keep_epochs: self.keep_epochs,
         }
     }
 
@@ -482,6 +488,7 @@ impl Trainer {
     pub fn run(&mut self, dir: &Path, opts: &RunOptions) -> Result<Outcome> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         truncate_log(&dir.join(LOG), self.progress.epoch)?;
+        self.keep_epochs = opts.keep_epochs;
         let mut last_save = Instant::now();
         let mut last_line = Instant::now();
         let mut batches_done = 0usize;

@@ -13,6 +13,31 @@ use nesf_train::train::{
 };
 use tch::Device;
 
+#[test]
+fn a_resumed_run_goes_on_keeping_its_epochs_as_it_did() {
+    let _rng = torch_rng();
+    let dir = tempfile::tempdir().unwrap();
+    let config = tiny_config(dir.path(), 8);
+    for keep in [true, false] {
+        // 2 batches per epoch: stop in epoch 2, after epoch 1's weights were (or not) kept
+        let run = dir.path().join(format!("run-{keep}"));
+        let mut t = trainer(config.clone());
+        let opts = RunOptions {
+            keep_epochs: keep,
+            ..quiet(Some(3))
+        };
+        assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Interrupted);
+        assert_eq!(run.join(epoch_file(1)).exists(), keep);
+        let t = Trainer::resume(
+            &run.join(CHECKPOINT),
+            Device::Cpu,
+            &ResumeChanges::default(),
+        )
+        .unwrap();
+        assert_eq!(t.keep_epochs, keep);
+    }
+}
+
 /// Held by every test that trains: libtorch's random generator (dropout) is global, and tests
 /// run side by side would draw from it in turns, so a run would not repeat itself.
 static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -27,7 +27,8 @@ fn the_embedded_model_is_the_shipped_bundle_of_the_lcs6_training_set() {
     );
     let expected = BoundingBox::of_structures(&train).unwrap();
     assert_eq!(model.manifest().bounding_box, expected);
-    // its decoder defaults, chosen on lcs6-val (training/runs/lcs6-hard/TRAINING.md):
+    // its decoder defaults, chosen on lcs6-val (training/runs/lcs6-hard/TRAINING.md; the
+    // tolerance: training/runs/lcs6-soup3/TRAINING.md):
     // symmetrised at 0.6 Å, atoms from clusters of at least 30 particles, species by majority
     let d = model.decode_options();
     assert_eq!((d.symprec, d.min_particles), (0.6, 30));

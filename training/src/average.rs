@@ -145,6 +145,7 @@ mod tests {
                 ..Progress::default()
             },
             averaged: None,
+            lattice_fit: None,
             keep_epochs: false,
         }
     }

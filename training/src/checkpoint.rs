@@ -139,6 +139,10 @@ pub struct Meta {
     /// which ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub averaged: Option<String>,
+    /// Set when the lattice heads were re-fitted on the frozen encoder (`nesf-train
+    /// fit-lattice`): how, and the validation errors before and after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lattice_fit: Option<String>,
     /// The run keeps each epoch's weights (`RunOptions::keep_epochs`): recorded so that a
     /// resumed run goes on keeping them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -264,14 +264,9 @@ impl HostBatch {
         (self.position_points.len() + self.species_points.len()) / 3
     }
 
-    /// Builds the batch of structures `indices` of `data`, drawing the jitter from `rng`.
-    pub fn build(
-        data: &Dataset,
-        vocabulary: &Vocabulary,
-        indices: &[usize],
-        sampling: &Sampling,
-        rng: &mut Rng,
-    ) -> Result<HostBatch> {
+    /// The encoder's inputs and the lattice targets of structures `indices` of `data`, without
+    /// query points (what the lattice heads need).
+    pub fn structures_only(data: &Dataset, indices: &[usize]) -> HostBatch {
         let mut b = HostBatch {
             structures: indices.len(),
             ..HostBatch::default()
@@ -281,11 +276,6 @@ impl HostBatch {
             .map(|&i| data.samples[i].positions.len())
             .max()
             .unwrap_or(0);
-        let mut position_counts = Vec::with_capacity(indices.len());
-        let mut species_counts = Vec::with_capacity(indices.len());
-        let jitter = |rng: &mut Rng, p: [f32; 3], sigma: f32| -> [f32; 3] {
-            p.map(|x| x + sigma * rng.normal() as f32)
-        };
         for (item, &i) in indices.iter().enumerate() {
             let s = &data.samples[i];
             for (rank, (p, &c)) in s.positions.iter().zip(&s.classes).enumerate() {
@@ -294,7 +284,26 @@ impl HostBatch {
                 b.atom_slots.push((item * b.max_atoms + rank) as i64);
             }
             b.lattice.extend_from_slice(&s.lattice);
+        }
+        b
+    }
 
+    /// Builds the batch of structures `indices` of `data`, drawing the jitter from `rng`.
+    pub fn build(
+        data: &Dataset,
+        vocabulary: &Vocabulary,
+        indices: &[usize],
+        sampling: &Sampling,
+        rng: &mut Rng,
+    ) -> Result<HostBatch> {
+        let mut b = HostBatch::structures_only(data, indices);
+        let mut position_counts = Vec::with_capacity(indices.len());
+        let mut species_counts = Vec::with_capacity(indices.len());
+        let jitter = |rng: &mut Rng, p: [f32; 3], sigma: f32| -> [f32; 3] {
+            p.map(|x| x + sigma * rng.normal() as f32)
+        };
+        for (item, &i) in indices.iter().enumerate() {
+            let s = &data.samples[i];
             let before = b.position_points.len() / 3;
             let global = chosen(rng, sampling.global.len(), sampling.global_count());
             for g in global.iter().map(|&k| sampling.global[k]) {
@@ -388,7 +397,11 @@ impl HostBatch {
 
     /// The batch as tensors on `device`.
     pub fn to_device(&self, device: Device) -> DeviceBatch {
-        let f = |v: &[f32], cols: i64| Tensor::from_slice(v).view([-1, cols]).to_device(device);
+        let f = |v: &[f32], cols: i64| {
+            Tensor::from_slice(v)
+                .view([v.len() as i64 / cols, cols])
+                .to_device(device)
+        };
         let i = |v: &[i64]| Tensor::from_slice(v).to_device(device);
         DeviceBatch {
             structures: self.structures as i64,

@@ -148,6 +148,9 @@ pub fn bundle(
             match &meta.averaged {
                 Some(what) => format!("; weights and BatchNorm statistics the {what}"),
                 None => String::new(),
+            } + &match &meta.lattice_fit {
+                Some(how) => format!("; {how}"),
+                None => String::new(),
             },
             decode.note()
         ),

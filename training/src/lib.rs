@@ -8,6 +8,7 @@
 //!   resumable checkpoints, log.jsonl);
 //! - [`hard_sampling`]: epochs that draw more of the structures with the highest loss;
 //! - [`average`]: the mean of several checkpoints' weights (the tail of a run);
+//! - [`lattice_fit`]: the lattice heads re-fitted on a trained model's frozen encoder;
 //! - [`fold`] and [`export`]: BatchNorm folding and the model bundle;
 //! - [`plot`]: loss curves as PNG;
 //! - [`split`]: the train / val / test parts of a cross-validation fold (YBCO13);
@@ -22,6 +23,7 @@ pub mod device;
 pub mod export;
 pub mod fold;
 pub mod hard_sampling;
+pub mod lattice_fit;
 pub mod model;
 pub mod plot;
 pub mod recipe;

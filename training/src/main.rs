@@ -92,6 +92,35 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Re-fit the lattice heads of a trained model (best.pt or an averaged checkpoint) on its
+    /// frozen encoder, keeping each head's epoch with the lowest validation error; writes a
+    /// checkpoint that `export` takes like a best.pt (the fields, and so every decoded atom,
+    /// are unchanged).
+    FitLattice {
+        /// Checkpoint to start from.
+        checkpoint: PathBuf,
+        /// Checkpoint to write, e.g. DIR/best.pt for `nesf-train export DIR`.
+        #[arg(long)]
+        out: PathBuf,
+        /// Passes over the training set.
+        #[arg(long, default_value_t = 200)]
+        epochs: usize,
+        /// Peak learning rate (Adam, cosine decay to 0).
+        #[arg(long, default_value_t = 3e-3)]
+        lr: f64,
+        /// Structures per update.
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
+        /// Seed of the shuffles.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// libtorch threads (0: libtorch's default).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Also write the report (errors per epoch) as JSON here.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
         /// All structures (each with a material_id).
@@ -601,6 +630,35 @@ fn main() -> ExitCode {
                 );
                 ExitCode::SUCCESS
             })
+        }
+        Some(Command::FitLattice {
+            checkpoint,
+            out,
+            epochs,
+            lr,
+            batch_size,
+            seed,
+            threads,
+            report,
+        }) => {
+            device::set_threads(threads);
+            let opts = nesf_train::lattice_fit::LatticeFitOptions {
+                epochs,
+                lr,
+                batch_size,
+                seed,
+            };
+            nesf_train::lattice_fit::fit_lattice(&checkpoint, &out, &opts, tch::Device::Cpu)
+                .and_then(|r| {
+                    if let Some(path) = &report {
+                        nesf::io::atomic::write(
+                            path,
+                            serde_json::to_string_pretty(&r)?.as_bytes(),
+                        )?;
+                    }
+                    eprintln!("wrote {} ({})", out.display(), r.summary());
+                    Ok(ExitCode::SUCCESS)
+                })
         }
         Some(Command::Split {
             data,

@@ -461,6 +461,7 @@ impl Trainer {
                 ..self.progress.clone()
             },
             averaged: None,
+            lattice_fit: None,
             keep_epochs: self.keep_epochs,
         }
     }

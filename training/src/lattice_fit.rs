@@ -9,7 +9,7 @@
 //! validation set, the library's lattice metric.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -36,6 +36,10 @@ pub struct LatticeFitOptions {
     pub batch_size: usize,
     /// Seed of the shuffles.
     pub seed: u64,
+    /// Training structures (default: the run's, as its configuration records them).
+    pub train: Option<PathBuf>,
+    /// Validation structures that choose each head's epoch (default: the run's).
+    pub val: Option<PathBuf>,
 }
 
 impl Default for LatticeFitOptions {
@@ -45,6 +49,8 @@ impl Default for LatticeFitOptions {
             lr: 3e-3,
             batch_size: 64,
             seed: 0,
+            train: None,
+            val: None,
         }
     }
 }
@@ -143,7 +149,7 @@ fn snapshot(model: &Nesf, prefix: &str) -> Vec<(String, Tensor)> {
 }
 
 /// Re-fits the lattice heads of the checkpoint at `input` (a `best.pt`, an averaged checkpoint,
-/// any checkpoint `export` takes) on its run's training set, keeps for each head the epoch
+/// any checkpoint `export` takes) on its run's training set (or `opts.train`), keeps for each head the epoch
 /// with the lowest validation error, and writes the model to `out` (a weights-only checkpoint
 /// that `export` takes like a `best.pt`), the re-fit recorded in its provenance.
 pub fn fit_lattice(
@@ -163,8 +169,11 @@ pub fn fit_lattice(
     }
     let (model, meta) = load_model(input, device)?;
     let vocabulary = meta.config.vocabulary()?;
-    let train = Dataset::read(&meta.config.train, &vocabulary)?;
-    let val = Dataset::read(&meta.config.val, &vocabulary)?;
+    let train = Dataset::read(
+        opts.train.as_ref().unwrap_or(&meta.config.train),
+        &vocabulary,
+    )?;
+    let val = Dataset::read(opts.val.as_ref().unwrap_or(&meta.config.val), &vocabulary)?;
     let train_l = latents(&model, &train, device)?;
     let val_l = latents(&model, &val, device)?;
 

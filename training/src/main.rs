@@ -120,6 +120,12 @@ enum Command {
         /// Also write the report (errors per epoch) as JSON here.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
+        /// Training structures (default: the run's, as its checkpoint records them).
+        #[arg(long, value_name = "FILE")]
+        train: Option<PathBuf>,
+        /// Validation structures that choose each head's epoch (default: the run's).
+        #[arg(long, value_name = "FILE")]
+        val: Option<PathBuf>,
     },
     /// Write the train / val / test parts of one cross-validation fold as extended XYZ.
     Split {
@@ -640,6 +646,8 @@ fn main() -> ExitCode {
             seed,
             threads,
             report,
+            train,
+            val,
         }) => {
             device::set_threads(threads);
             let opts = nesf_train::lattice_fit::LatticeFitOptions {
@@ -647,6 +655,8 @@ fn main() -> ExitCode {
                 lr,
                 batch_size,
                 seed,
+                train,
+                val,
             };
             nesf_train::lattice_fit::fit_lattice(&checkpoint, &out, &opts, tch::Device::Cpu)
                 .and_then(|r| {

@@ -30,7 +30,7 @@ fn refit_lowers_the_lattice_error_and_changes_nothing_else() {
         epochs: 150,
         lr: 3e-3,
         batch_size: 4,
-        seed: 0,
+        ..LatticeFitOptions::default()
     };
     let r = fit_lattice(&run.join(BEST), &out, &fit, Device::Cpu).unwrap();
     assert_eq!(r.curve.len(), 150);
@@ -92,5 +92,31 @@ fn refit_refuses_zero_epochs_and_bad_rates() {
             .to_string();
         assert!(e.contains("epoch") || e.contains("learning rate"), "{e}");
     }
+    assert!(!out.exists());
+}
+
+#[test]
+fn refit_names_a_missing_data_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(dir.path(), 4);
+    config.epochs = 1;
+    let mut t = trainer(config);
+    let run = dir.path().join("run");
+    let opts = RunOptions {
+        progress_bar: false,
+        verbose: false,
+        ..RunOptions::default()
+    };
+    assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+    let fit = LatticeFitOptions {
+        epochs: 1,
+        train: Some(dir.path().join("moved.extxyz")),
+        ..LatticeFitOptions::default()
+    };
+    let out = dir.path().join("o.pt");
+    let e = fit_lattice(&run.join(BEST), &out, &fit, Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("moved.extxyz"), "{e}");
     assert!(!out.exists());
 }

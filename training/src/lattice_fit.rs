@@ -85,11 +85,12 @@ impl LatticeFitReport {
     /// One line for the checkpoint's provenance.
     pub fn summary(&self) -> String {
         format!(
-            "lattice heads re-fitted on the frozen encoder ({} epochs, lr {}, batch {}; kept \
-             epochs {} / {}): validation error {:.4} Å / {:.3}° -> {:.4} Å / {:.3}°",
+            "lattice heads re-fitted on the frozen encoder ({} epochs, lr {}, batch {}, seed {}; \
+             kept epochs {} / {}): validation error {:.4} Å / {:.3}° -> {:.4} Å / {:.3}°",
             self.options.epochs,
             self.options.lr,
             self.options.batch_size,
+            self.options.seed,
             self.kept_epochs[0],
             self.kept_epochs[1],
             self.before.length,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use serde::Serialize;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use crate::adam::Adam;
 use crate::checkpoint::{self, Meta};
@@ -112,7 +112,7 @@ struct Latents {
 }
 
 /// z (evaluation mode) and lattice targets of every structure of `data`.
-fn latents(model: &Nesf, data: &Dataset, device: Device) -> Result<Latents> {
+fn latents(model: &Nesf, data: &Dataset, device: Device) -> Latents {
     let order: Vec<usize> = (0..data.len()).collect();
     let mut zs = Vec::new();
     let mut lattices = Vec::new();
@@ -122,11 +122,11 @@ fn latents(model: &Nesf, data: &Dataset, device: Device) -> Result<Latents> {
         lattices.push(b.lattice);
     }
     let lattice = Tensor::cat(&lattices, 0);
-    Ok(Latents {
+    Latents {
         z: Tensor::cat(&zs, 0),
         lengths: lattice.narrow(1, 0, 3),
         angles: lattice.narrow(1, 3, 3),
-    })
+    }
 }
 
 /// Mean absolute errors of `model`'s lattice heads on `l`.
@@ -143,9 +143,11 @@ fn errors(model: &Nesf, l: &Latents) -> LatticeErrors {
 /// Copies of the tensors of the head named `prefix` (`lattice_lengths` or `lattice_angles`).
 fn snapshot(model: &Nesf, prefix: &str) -> Vec<(String, Tensor)> {
     model
-        .state()
-        .into_iter()
-        .filter(|(n, _)| n.starts_with(prefix))
+        .params
+        .entries()
+        .iter()
+        .filter(|(n, _, _)| n.starts_with(prefix))
+        .map(|(n, t, _)| (n.clone(), t.detach().copy()))
         .collect()
 }
 
@@ -175,8 +177,8 @@ pub fn fit_lattice(
         &vocabulary,
     )?;
     let val = Dataset::read(opts.val.as_ref().unwrap_or(&meta.config.val), &vocabulary)?;
-    let train_l = latents(&model, &train, device)?;
-    let val_l = latents(&model, &val, device)?;
+    let train_l = latents(&model, &train, device);
+    let val_l = latents(&model, &val, device);
 
     let heads = ["lattice_lengths.", "lattice_angles."];
     let params: Vec<(String, Tensor)> = model
@@ -258,18 +260,6 @@ pub fn fit_lattice(
     out_meta.lattice_fit = Some(report.summary());
     out_meta.progress.best = None;
     out_meta.keep_epochs = false;
-    let tensors = model.state();
-    if tensors
-        .iter()
-        .any(|(_, t)| t.kind() == Kind::Float && !finite(t))
-    {
-        bail!("the re-fitted model has a non-finite tensor");
-    }
-    checkpoint::save(out, &tensors, &out_meta)?;
+    checkpoint::save(out, &model.state(), &out_meta)?;
     Ok(report)
-}
-
-/// Whether every value of `t` is finite.
-fn finite(t: &Tensor) -> bool {
-    bool::try_from(t.isfinite().all()).unwrap_or(false)
 }

@@ -5,10 +5,24 @@ mod common;
 
 use common::{tiny_config, trainer};
 use nesf_train::checkpoint;
+use nesf_train::checkpoint::TrainConfig;
 use nesf_train::export;
 use nesf_train::lattice_fit::{fit_lattice, LatticeFitOptions};
 use nesf_train::train::{Outcome, RunOptions, BEST};
+use std::path::{Path, PathBuf};
 use tch::Device;
+
+/// Trains `config` to its end in `dir`/run and returns that folder.
+fn train(dir: &Path, config: TrainConfig) -> PathBuf {
+    let run = dir.join("run");
+    let opts = RunOptions {
+        progress_bar: false,
+        verbose: false,
+        ..RunOptions::default()
+    };
+    assert_eq!(trainer(config).run(&run, &opts).unwrap(), Outcome::Finished);
+    run
+}
 
 #[test]
 fn refit_lowers_the_lattice_error_and_changes_nothing_else() {
@@ -16,14 +30,7 @@ fn refit_lowers_the_lattice_error_and_changes_nothing_else() {
     let mut config = tiny_config(dir.path(), 8);
     config.epochs = 2;
     config.lr = 1e-3;
-    let mut t = trainer(config);
-    let run = dir.path().join("run");
-    let opts = RunOptions {
-        progress_bar: false,
-        verbose: false,
-        ..RunOptions::default()
-    };
-    assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+    let run = train(dir.path(), config);
 
     let out = dir.path().join("refit.pt");
     let fit = LatticeFitOptions {
@@ -100,14 +107,7 @@ fn refit_names_a_missing_data_set() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = tiny_config(dir.path(), 4);
     config.epochs = 1;
-    let mut t = trainer(config);
-    let run = dir.path().join("run");
-    let opts = RunOptions {
-        progress_bar: false,
-        verbose: false,
-        ..RunOptions::default()
-    };
-    assert_eq!(t.run(&run, &opts).unwrap(), Outcome::Finished);
+    let run = train(dir.path(), config);
     let fit = LatticeFitOptions {
         epochs: 1,
         train: Some(dir.path().join("moved.extxyz")),

@@ -127,7 +127,8 @@ want lcs6 && logs+=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.
     training/runs/lcs6-soup2/lo/log.jsonl training/runs/lcs6-soup2/hi/log.jsonl training/runs/lcs6-soup3/lo/log.jsonl training/runs/lcs6-soup3/hi/log.jsonl
     training/runs/lcs6-soup4/hi/log.jsonl training/runs/lcs6-soup4/top/log.jsonl training/runs/lcs6-soup5/top/log.jsonl training/runs/lcs6-soup5/max/log.jsonl
     training/runs/lcs6-soup6/max/log.jsonl training/runs/lcs6-soup6/peak/log.jsonl
-    training/runs/lcs6-soup7/peak/log.jsonl training/runs/lcs6-soup7/double/log.jsonl)
+    training/runs/lcs6-soup7/peak/log.jsonl training/runs/lcs6-soup7/double/log.jsonl
+    training/runs/lcs6-soup8/peak/log.jsonl training/runs/lcs6-soup8/posw/log.jsonl)
 want ybco13 && logs+=("$ybco13_run"/fold*/log.jsonl)
 want icsg3d && logs+=(training/runs/icsg3d/log.jsonl training/runs/icsg3d-cosine/log.jsonl)
 for log in "${logs[@]}"; do

@@ -3,8 +3,9 @@
 # models on their evaluation sets and the StructureMatcher match rate of the decoded structures
 # (python -m nesf.matching: stol 0.5, ltol 0.3, angle_tol 10), as Markdown rows.
 #
-#   scripts/results.sh [SET...] [-- --limit N]   # SET: lcs6, ybco13, icsg3d (default: all);
-#                                                # N: only the first N structures of each set
+#   scripts/results.sh [SET...] [-- --limit N]   # SET: lcs6, ybco13, icsg3d (default: all),
+#                                                # history; N: only the first N structures
+#                                                # of each set
 #
 # Then one row per training run (training/runs/*/log.jsonl): epochs, best epoch, time.
 #
@@ -12,6 +13,14 @@
 # ($NESF_YBCO13_RUN/foldK/model.nesf, default training/runs/ybco13; scripts/ybco13-folds.sh
 # trains them) on its test part; the ICSG3D models
 # (training/runs/icsg3d{,-cosine}/model.nesf) on icsg3d-val. Rows whose model is missing are skipped.
+#
+# history (not in the default sets; ~1 min per model): the learning curve of the default
+# model. Every models/default.nesf that was ever committed, oldest first (git show, so it needs
+# the repository's history: not a shallow clone), on lcs6-val and on the first
+# $NESF_HISTORY_TRAIN_LIMIT (default 500; --limit N: N) structures of lcs6-train, each row named by its commit,
+# date and the CPU-hours of the default model's training lineage logged by that commit (the
+# sum of the epoch times in those log.jsonl files as that commit holds them; arms trained side
+# by side count both).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,8 +36,8 @@ trap 'rm -rf "$tmp"' EXIT
 sets=()
 while [[ $# -gt 0 && "$1" != "--" ]]; do
     case "$1" in
-        lcs6 | ybco13 | icsg3d) sets+=("$1") ;;
-        *) echo "results.sh: unknown set '$1' (lcs6, ybco13, icsg3d)" >&2; exit 2 ;;
+        lcs6 | ybco13 | icsg3d | history) sets+=("$1") ;;
+        *) echo "results.sh: unknown set '$1' (lcs6, ybco13, icsg3d, history)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -41,6 +50,18 @@ for ((i = 0; i + 1 < ${#extra[@]}; i++)); do
 done
 [[ ${#sets[@]} -gt 0 ]] || sets=(lcs6 ybco13 icsg3d)
 want() { [[ " ${sets[*]} " == *" $1 "* ]]; }
+# the LCS6Å default model's training lineage: each leg warm-started from the one before (its
+# TRAINING.md says how), with the arms trained beside it, up to the leg trained last
+lineage=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl training/runs/lcs6-nodrop/log.jsonl training/runs/lcs6-hard/log.jsonl
+    training/study/c8-control/log.jsonl training/study/c8-lr/log.jsonl training/runs/lcs6-soup/lo/log.jsonl training/runs/lcs6-soup/hi/log.jsonl
+    training/runs/lcs6-soup2/lo/log.jsonl training/runs/lcs6-soup2/hi/log.jsonl training/runs/lcs6-soup3/lo/log.jsonl training/runs/lcs6-soup3/hi/log.jsonl
+    training/runs/lcs6-soup4/hi/log.jsonl training/runs/lcs6-soup4/top/log.jsonl training/runs/lcs6-soup5/top/log.jsonl training/runs/lcs6-soup5/max/log.jsonl
+    training/runs/lcs6-soup6/max/log.jsonl training/runs/lcs6-soup6/peak/log.jsonl
+    training/runs/lcs6-soup7/peak/log.jsonl training/runs/lcs6-soup7/double/log.jsonl
+    training/runs/lcs6-soup8/peak/log.jsonl training/runs/lcs6-soup8/posw/log.jsonl
+    training/runs/lcs6-soup9/posw/log.jsonl training/runs/lcs6-soup9/quarter/log.jsonl
+    training/runs/lcs6-soup10/posw/log.jsonl training/runs/lcs6-soup10/hard/log.jsonl
+    training/runs/lcs6-soup11/hard/log.jsonl training/runs/lcs6-soup11/harder/log.jsonl)
 
 row() {
     local name="$1" model="$2" file="$3"
@@ -116,19 +137,49 @@ if want icsg3d; then
     row "ICSG3D, LCS6Å recipe (icsg3d-cosine), on icsg3d-val" \
         training/runs/icsg3d-cosine/model.nesf data/icsg3d-val.extxyz
 fi
+if want history; then
+    if [[ "$(git rev-parse --is-shallow-repository)" == true ]]; then
+        echo "results.sh: history needs the repository's history; this clone is shallow (git fetch --unshallow)" >&2
+        exit 2
+    fi
+    train_limit="${NESF_HISTORY_TRAIN_LIMIT:-500}"
+    saved_extra=("${extra[@]}")
+    saved_match_limit=("${match_limit[@]}")
+    # the training rows take their own --limit in place of the caller's
+    # (the caller's --limit N, where given, limits them too)
+    train_extra=()
+    for ((i = 0; i < ${#extra[@]}; i++)); do
+        if [[ "${extra[$i]}" == --limit ]]; then
+            i=$((i + 1))
+            train_limit="${extra[$i]}"
+        else
+            train_extra+=("${extra[$i]}")
+        fi
+    done
+    for commit in $(git log --reverse --format=%h -- models/default.nesf); do
+        git show "$commit:models/default.nesf" > "$tmp/history.nesf"
+        # CPU-hours of the lineage's logs as this commit holds them
+        hours=$(for log in "${lineage[@]}"; do git show "$commit:$log" 2>/dev/null || true; done |
+            python3 -c 'import json, sys
+rows = [json.loads(line) for line in sys.stdin if line.strip()]
+print("%.1f" % (sum(r["seconds"] + r.get("val_seconds", 0.0) for r in rows) / 3600))')
+        name="$commit $(git show -s --format=%cs "$commit") ($hours CPU-h)"
+        extra=("${saved_extra[@]}")
+        match_limit=("${saved_match_limit[@]}")
+        row "$name on lcs6-val" "$tmp/history.nesf" data/lcs6-val.extxyz
+        extra=("${train_extra[@]}" --limit "$train_limit")
+        match_limit=(--limit "$train_limit")
+        row "$name on lcs6-train[:$train_limit]" "$tmp/history.nesf" data/lcs6-train.extxyz
+    done
+    extra=("${saved_extra[@]}")
+    match_limit=("${saved_match_limit[@]}")
+fi
 
 echo
 echo "| training run | epochs logged | best epoch (validation loss) | training time (sum of epoch times) |"
 echo "|---|---|---|---|"
 logs=()
-# the default model's lineage: each run warm-started from the one before (its TRAINING.md says how)
-want lcs6 && logs+=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl training/runs/lcs6-nodrop/log.jsonl training/runs/lcs6-hard/log.jsonl
-    training/study/c8-control/log.jsonl training/study/c8-lr/log.jsonl training/runs/lcs6-soup/lo/log.jsonl training/runs/lcs6-soup/hi/log.jsonl
-    training/runs/lcs6-soup2/lo/log.jsonl training/runs/lcs6-soup2/hi/log.jsonl training/runs/lcs6-soup3/lo/log.jsonl training/runs/lcs6-soup3/hi/log.jsonl
-    training/runs/lcs6-soup4/hi/log.jsonl training/runs/lcs6-soup4/top/log.jsonl training/runs/lcs6-soup5/top/log.jsonl training/runs/lcs6-soup5/max/log.jsonl
-    training/runs/lcs6-soup6/max/log.jsonl training/runs/lcs6-soup6/peak/log.jsonl
-    training/runs/lcs6-soup7/peak/log.jsonl training/runs/lcs6-soup7/double/log.jsonl
-    training/runs/lcs6-soup8/peak/log.jsonl training/runs/lcs6-soup8/posw/log.jsonl)
+want lcs6 && logs+=("${lineage[@]}")
 want ybco13 && logs+=("$ybco13_run"/fold*/log.jsonl)
 want icsg3d && logs+=(training/runs/icsg3d/log.jsonl training/runs/icsg3d-cosine/log.jsonl)
 for log in "${logs[@]}"; do

@@ -166,13 +166,52 @@ print("%.1f" % (sum(r["seconds"] + r.get("val_seconds", 0.0) for r in rows) / 36
         name="$commit $(git show -s --format=%cs "$commit") ($hours CPU-h)"
         extra=("${saved_extra[@]}")
         match_limit=("${saved_match_limit[@]}")
+        fold_jsons="$tmp/curve.jsonl"
+        echo -n "$hours " >> "$fold_jsons"
         row "$name on lcs6-val" "$tmp/history.nesf" data/lcs6-val.extxyz
+        fold_jsons=
         extra=("${train_extra[@]}" --limit "$train_limit")
         match_limit=(--limit "$train_limit")
         row "$name on lcs6-train[:$train_limit]" "$tmp/history.nesf" data/lcs6-train.extxyz
     done
     extra=("${saved_extra[@]}")
     match_limit=("${saved_match_limit[@]}")
+    # where the two lcs6-val metrics still above the paper's would reach it: a straight line in
+    # log(error) against log(CPU-hours) through the last NESF_HISTORY_FIT (default 6) models
+    python3 - "$tmp/curve.jsonl" "${NESF_HISTORY_FIT:-6}" <<'PY'
+import json, math, sys
+points = []
+for line in open(sys.argv[1]):
+    hours, rest = line.split(" ", 1)
+    metrics, _ = json.JSONDecoder().raw_decode(rest)
+    points.append((float(hours), metrics))
+last = points[-int(sys.argv[2]):]
+print()
+for key, paper, unit in (("atom_count_error", 0.0635, "%"), ("position_error_actual", 0.1161, "Å")):
+    if any(m[key] <= 0 for _, m in last):
+        print(f"{key}: 0 for one of the last {len(last)} models; no line to fit")
+        continue
+    xs = [math.log(h) for h, _ in last]
+    ys = [math.log(m[key]) for _, m in last]
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if n < 2 or sxx == 0:
+        print(f"{key}: too few models to fit")
+        continue
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    scale = 100 if unit == "%" else 1
+    line = (f"{key} over the last {n} models ({last[0][0]:.1f}-{last[-1][0]:.1f} CPU-h): "
+            f"{scale * last[-1][1][key]:.4g} {unit} now, slope {slope:.2f} in log-log")
+    if last[-1][1][key] <= paper:
+        line += f"; already at or under the paper's {scale * paper:.4g} {unit}"
+    elif slope < 0:
+        hours = math.exp(mx + (math.log(paper) - my) / slope)
+        line += f"; reaches the paper's {scale * paper:.4g} {unit} at {hours:.0f} CPU-h on that line"
+    else:
+        line += "; not falling"
+    print(line)
+PY
 fi
 
 echo

@@ -144,6 +144,25 @@ impl Lattice {
         det3(&self.matrix).abs()
     }
 
+    /// The smallest distance (Å) between neighbouring lattice planes of the cell's three faces
+    /// (volume over face area). No lattice vector is shorter, so a cell whose planes lie closer
+    /// than a tolerance is degenerate at that tolerance.
+    pub fn min_plane_spacing(&self) -> f64 {
+        let [a, b, c] = self.matrix;
+        let cross = |u: Vec3, v: Vec3| {
+            [
+                u[1] * v[2] - u[2] * v[1],
+                u[2] * v[0] - u[0] * v[2],
+                u[0] * v[1] - u[1] * v[0],
+            ]
+        };
+        let volume = self.volume();
+        [cross(b, c), cross(c, a), cross(a, b)]
+            .into_iter()
+            .map(|f| volume / norm(f))
+            .fold(f64::INFINITY, f64::min)
+    }
+
     /// Cartesian coordinates (Å) of a fractional position.
     pub fn to_cartesian(&self, frac: Vec3) -> Vec3 {
         mul_row(frac, &self.matrix)
@@ -298,6 +317,16 @@ mod tests {
         p.beta = 10.0;
         p.gamma = 170.0;
         assert!(Lattice::from_parameters(&p).is_err());
+    }
+
+    #[test]
+    fn plane_spacing_is_the_thinnest_direction() {
+        let l = Lattice::new([[4.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 5.0]]).unwrap();
+        assert!((l.min_plane_spacing() - 3.0).abs() < 1e-12);
+        // a sheared cell: long vectors, but planes 1 Å apart
+        let l = Lattice::new([[4.0, 0.0, 0.0], [3.9, 1.0, 0.0], [0.0, 0.0, 5.0]]).unwrap();
+        // volume 20 over the area of the face spanned by b and c, |(5, -19.5, 0)|
+        assert!((l.min_plane_spacing() - 20.0 / 5.0f64.hypot(19.5)).abs() < 1e-12);
     }
 
     #[test]

@@ -44,6 +44,15 @@ impl Structure {
                 "symprec must be a positive number of Å, got {symprec}"
             )));
         }
+        // moyo's search does not end on cells thinner than the tolerance (a decoded lattice
+        // can be 0.3 Å thin): refuse them here
+        let spacing = self.lattice().min_plane_spacing();
+        if spacing.is_nan() || spacing <= 2.0 * symprec {
+            return Err(Error::Symmetry(format!(
+                "the cell's lattice planes are {spacing:.3} Å apart, too thin for symprec \
+                 {symprec} Å (at least twice the tolerance is needed)"
+            )));
+        }
         let m = self.lattice().matrix();
         let lattice = MoyoLattice::new(Matrix3::from_fn(|r, c| m[r][c]));
         let positions = self
@@ -118,6 +127,29 @@ mod tests {
         let noisy = rock_salt(5.64, 0.01);
         assert_eq!(noisy.space_group(DECODED_SYMPREC).unwrap().number, 225);
         assert!(noisy.space_group(1e-4).unwrap().number < 225);
+    }
+
+    #[test]
+    fn cells_thinner_than_the_tolerance_are_refused_at_once() {
+        // a decoded NaN3 (lcs6-train mp-1064952): one atom in a cell 0.31 Å thin, on which the
+        // symmetry search at 0.3 Å did not end
+        let lattice = Lattice::new([
+            [0.33732435, 0.0, 0.0],
+            [0.21476257, 1.26903323, 0.0],
+            [1.10652412, 0.08582324, 2.76850564],
+        ])
+        .unwrap();
+        let f = lattice.to_fractional([4.19199276, 2.02325296, 4.00436449]);
+        let s = Structure::from_fractional(lattice, vec![7], &[f]).unwrap();
+        for symprec in [0.3, 0.5] {
+            let e = s.space_group(symprec).unwrap_err().to_string();
+            assert!(e.contains("too thin"), "{e}");
+            assert!(s.symmetrized(symprec).is_err());
+        }
+        // the same atom in an ordinary cell is fine
+        let cubic = Lattice::new([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]]).unwrap();
+        let s = Structure::from_fractional(cubic, vec![7], &[[0.1, 0.2, 0.3]]).unwrap();
+        assert_eq!(s.space_group(0.5).unwrap().number, 221);
     }
 
     #[test]

@@ -43,11 +43,6 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do
 done
 [[ $# -gt 0 ]] && shift
 extra=("$@")
-# the match rate covers the structures evaluated: the first N with --limit N
-match_limit=()
-for ((i = 0; i + 1 < ${#extra[@]}; i++)); do
-    [[ "${extra[$i]}" == --limit ]] && match_limit=(--limit "${extra[$((i + 1))]}")
-done
 [[ ${#sets[@]} -gt 0 ]] || sets=(lcs6 ybco13 icsg3d)
 want() { [[ " ${sets[*]} " == *" $1 "* ]]; }
 # the LCS6Å default model's training lineage: each leg warm-started from the one before (its
@@ -63,16 +58,25 @@ lineage=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl train
     training/runs/lcs6-soup10/posw/log.jsonl training/runs/lcs6-soup10/hard/log.jsonl
     training/runs/lcs6-soup11/hard/log.jsonl training/runs/lcs6-soup11/harder/log.jsonl)
 
+# row NAME MODEL FILE POINTS [EVAL_ARGS...]: one table row, the model decoding FILE with
+# `nesf eval EVAL_ARGS`; with POINTS (a file; "" for none) the metrics and match JSON are also
+# appended to it as one line. Skipped when MODEL is missing.
 row() {
-    local name="$1" model="$2" file="$3"
+    local name="$1" model="$2" file="$3" points="$4"
+    shift 4
     [[ -f "$model" ]] || return 0
-    local start json
+    # the match rate covers the structures evaluated: the first N with --limit N
+    local args=("$@") match_limit=() i
+    for ((i = 0; i + 1 < ${#args[@]}; i++)); do
+        [[ "${args[$i]}" == --limit ]] && match_limit=(--limit "${args[$((i + 1))]}")
+    done
+    local start json match
     start=$(date +%s)
-    json=$("$nesf" eval --model "$model" "$file" --json -o "$tmp/decoded.extxyz" "${extra[@]}")
+    json=$("$nesf" eval --model "$model" "$file" --json -o "$tmp/decoded.extxyz" "${args[@]}")
     local seconds=$(($(date +%s) - start))
     match=$(python3 -m nesf.matching "$file" "$tmp/decoded.extxyz" --json "${match_limit[@]}" |
         python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))')
-    [[ -z "${fold_jsons:-}" ]] || echo "$json $match" >> "$fold_jsons"
+    [[ -z "$points" ]] || echo "$json $match" >> "$points"
     python3 - "$name" "$json" "$match" "$seconds" <<'PY'
 import json, sys
 name, m, match, seconds = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
@@ -88,7 +92,7 @@ PY
 echo "| model on set | structures | failures | atom-count error | position error actual (Å) | position error detected (Å) | species error actual | species error detected | lattice length error (Å) | lattice angle error (°) | match rate | match RMSE | eval time |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 if want lcs6; then
-    row "default (LCS6Å) on lcs6-val" models/default.nesf data/lcs6-val.extxyz
+    row "default (LCS6Å) on lcs6-val" models/default.nesf data/lcs6-val.extxyz "" "${extra[@]}"
 fi
 if want ybco13; then
     # The folds' data parts are not tracked: nesf-train split makes them again, byte for byte,
@@ -108,7 +112,8 @@ if want ybco13; then
     fold_jsons=$(mktemp)
     for fold in "$ybco13_run"/fold*/; do
         fold="${fold%/}"
-        row "YBCO13 $(basename "$fold") on its test part" "$fold/model.nesf" "$fold/data/test.extxyz"
+        row "YBCO13 $(basename "$fold") on its test part" "$fold/model.nesf" \
+            "$fold/data/test.extxyz" "$fold_jsons" "${extra[@]}"
     done
     # the mean over the trained folds (each fold weighs the same)
     python3 - "$fold_jsons" <<'PY'
@@ -130,12 +135,11 @@ if folds:
           f"| {100 * rate:.2f} % | | |")
 PY
     rm -f "$fold_jsons"
-    fold_jsons=
 fi
 if want icsg3d; then
-    row "ICSG3D on icsg3d-val" training/runs/icsg3d/model.nesf data/icsg3d-val.extxyz
+    row "ICSG3D on icsg3d-val" training/runs/icsg3d/model.nesf data/icsg3d-val.extxyz "" "${extra[@]}"
     row "ICSG3D, LCS6Å recipe (icsg3d-cosine), on icsg3d-val" \
-        training/runs/icsg3d-cosine/model.nesf data/icsg3d-val.extxyz
+        training/runs/icsg3d-cosine/model.nesf data/icsg3d-val.extxyz "" "${extra[@]}"
 fi
 if want history; then
     if [[ "$(git rev-parse --is-shallow-repository)" == true ]]; then
@@ -143,8 +147,6 @@ if want history; then
         exit 2
     fi
     train_limit="${NESF_HISTORY_TRAIN_LIMIT:-500}"
-    saved_extra=("${extra[@]}")
-    saved_match_limit=("${match_limit[@]}")
     # the training rows take their own --limit in place of the caller's
     # (the caller's --limit N, where given, limits them too)
     train_extra=()
@@ -164,18 +166,12 @@ if want history; then
 rows = [json.loads(line) for line in sys.stdin if line.strip()]
 print("%.1f" % (sum(r["seconds"] + r.get("val_seconds", 0.0) for r in rows) / 3600))')
         name="$commit $(git show -s --format=%cs "$commit") ($hours CPU-h)"
-        extra=("${saved_extra[@]}")
-        match_limit=("${saved_match_limit[@]}")
-        fold_jsons="$tmp/curve.jsonl"
-        echo -n "$hours " >> "$fold_jsons"
-        row "$name on lcs6-val" "$tmp/history.nesf" data/lcs6-val.extxyz
-        fold_jsons=
-        extra=("${train_extra[@]}" --limit "$train_limit")
-        match_limit=(--limit "$train_limit")
-        row "$name on lcs6-train[:$train_limit]" "$tmp/history.nesf" data/lcs6-train.extxyz
+        # the curve's points: "HOURS METRICS MATCH" per model, lcs6-val only
+        echo -n "$hours " >> "$tmp/curve.jsonl"
+        row "$name on lcs6-val" "$tmp/history.nesf" data/lcs6-val.extxyz "$tmp/curve.jsonl" "${extra[@]}"
+        row "$name on lcs6-train[:$train_limit]" "$tmp/history.nesf" data/lcs6-train.extxyz "" \
+            "${train_extra[@]}" --limit "$train_limit"
     done
-    extra=("${saved_extra[@]}")
-    match_limit=("${saved_match_limit[@]}")
     # where the two lcs6-val metrics still above the paper's would reach it: a straight line in
     # log(error) against log(CPU-hours) through the last NESF_HISTORY_FIT (default 6) models
     python3 - "$tmp/curve.jsonl" "${NESF_HISTORY_FIT:-6}" <<'PY'

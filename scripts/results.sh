@@ -59,7 +59,8 @@ lineage=(training/runs/lcs6/log.jsonl training/runs/lcs6-species/log.jsonl train
     training/runs/lcs6-soup11/hard/log.jsonl training/runs/lcs6-soup11/harder/log.jsonl
     training/runs/lcs6-soup12/hard/log.jsonl training/runs/lcs6-soup12/drop/log.jsonl
     training/runs/lcs6-soup13/hard/log.jsonl training/runs/lcs6-soup13/drop/log.jsonl
-    training/runs/lcs6-soup14/drop/log.jsonl training/runs/lcs6-soup14/drop2/log.jsonl)
+    training/runs/lcs6-soup14/drop/log.jsonl training/runs/lcs6-soup14/drop2/log.jsonl
+    training/runs/lcs6-soup15/drop/log.jsonl training/runs/lcs6-soup15/lo/log.jsonl)
 
 # row NAME MODEL FILE POINTS [EVAL_ARGS...]: one table row, the model decoding FILE with
 # `nesf eval EVAL_ARGS`; with POINTS (a file; "" for none) the metrics and match JSON are also

@@ -342,8 +342,8 @@ def test_disordered_pymatgen_structure_is_refused(model):
 
 
 def test_symmetrised_decoding(model, few_atoms):
-    # the shipped model's bundle symmetrises at 0.5 Å by default; symprec=0 turns it off
-    assert model.decode_options()["symprec"] == 0.5
+    # the shipped model's bundle symmetrises at 0.4 Å by default; symprec=0 turns it off
+    assert model.decode_options()["symprec"] == 0.4
     assert model.decode_options(symprec=0)["symprec"] == 0.0
     assert "symprec" in nesf.decode_option_names()
     z = model.encode(few_atoms[:2])

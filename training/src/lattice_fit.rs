@@ -25,6 +25,35 @@ use crate::rng::{Rng, Stream};
 /// Structures per encoder pass while computing the latents.
 const ENCODE_BATCH: usize = 64;
 
+/// What a lattice re-fit minimises on each batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LatticeLoss {
+    /// Squared errors, as the training run's lattice terms.
+    #[default]
+    Squared,
+    /// Absolute errors: the library's lattice metric itself (a mean absolute error).
+    Absolute,
+}
+
+impl LatticeLoss {
+    /// The name the command line takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            LatticeLoss::Squared => "squared",
+            LatticeLoss::Absolute => "absolute",
+        }
+    }
+
+    /// The loss of `diff` (prediction minus target), averaged.
+    fn of(self, diff: Tensor) -> Tensor {
+        match self {
+            LatticeLoss::Squared => diff.square().mean(KIND),
+            LatticeLoss::Absolute => diff.abs().mean(KIND),
+        }
+    }
+}
+
 /// Settings of a lattice re-fit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LatticeFitOptions {
@@ -36,6 +65,8 @@ pub struct LatticeFitOptions {
     pub batch_size: usize,
     /// Seed of the shuffles.
     pub seed: u64,
+    /// What each update minimises.
+    pub loss: LatticeLoss,
     /// Training structures (default: the run's, as its configuration records them).
     pub train: Option<PathBuf>,
     /// Validation structures that choose each head's epoch (default: the run's).
@@ -49,6 +80,7 @@ impl Default for LatticeFitOptions {
             lr: 3e-3,
             batch_size: 64,
             seed: 0,
+            loss: LatticeLoss::Squared,
             train: None,
             val: None,
         }
@@ -85,12 +117,16 @@ impl LatticeFitReport {
     /// One line for the checkpoint's provenance.
     pub fn summary(&self) -> String {
         format!(
-            "lattice heads re-fitted on the frozen encoder ({} epochs, lr {}, batch {}, seed {}; \
+            "lattice heads re-fitted on the frozen encoder ({} epochs, lr {}, batch {}, seed {}{}; \
              kept epochs {} / {}): validation error {:.4} Å / {:.3}° -> {:.4} Å / {:.3}°",
             self.options.epochs,
             self.options.lr,
             self.options.batch_size,
             self.options.seed,
+            match self.options.loss {
+                LatticeLoss::Squared => String::new(),
+                other => format!(", {} errors", other.name()),
+            },
             self.kept_epochs[0],
             self.kept_epochs[1],
             self.before.length,
@@ -210,14 +246,11 @@ pub fn fit_lattice(
                 .to_device(device);
             let z = train_l.z.index_select(0, &idx);
             let (lengths, angles) = model.lattice(&z);
-            let loss = (lengths - train_l.lengths.index_select(0, &idx))
-                .square()
-                .mean(KIND)
+            let loss = opts
+                .loss
+                .of(lengths - train_l.lengths.index_select(0, &idx))
                 * w.lengths
-                + (angles - train_l.angles.index_select(0, &idx))
-                    .square()
-                    .mean(KIND)
-                    * w.angles;
+                + opts.loss.of(angles - train_l.angles.index_select(0, &idx)) * w.angles;
             adam.zero_grad();
             loss.backward();
             adam.step(lr);

@@ -114,6 +114,10 @@ enum Command {
         /// Seed of the shuffles.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// What each update minimises: squared errors (as training does) or absolute errors
+        /// (the lattice metric itself).
+        #[arg(long, value_enum, default_value_t = nesf_train::lattice_fit::LatticeLoss::Squared)]
+        loss: nesf_train::lattice_fit::LatticeLoss,
         /// libtorch threads (0: libtorch's default).
         #[arg(long, default_value_t = 1)]
         threads: usize,
@@ -644,6 +648,7 @@ fn main() -> ExitCode {
             lr,
             batch_size,
             seed,
+            loss,
             threads,
             report,
             train,
@@ -655,6 +660,7 @@ fn main() -> ExitCode {
                 lr,
                 batch_size,
                 seed,
+                loss,
                 train,
                 val,
             };

@@ -7,7 +7,7 @@ use common::{tiny_config, trainer};
 use nesf_train::checkpoint;
 use nesf_train::checkpoint::TrainConfig;
 use nesf_train::export;
-use nesf_train::lattice_fit::{fit_lattice, LatticeFitOptions};
+use nesf_train::lattice_fit::{fit_lattice, LatticeFitOptions, LatticeLoss};
 use nesf_train::train::{Outcome, RunOptions, BEST};
 use std::path::{Path, PathBuf};
 use tch::Device;
@@ -119,4 +119,46 @@ fn refit_names_a_missing_data_set() {
         .to_string();
     assert!(e.contains("moved.extxyz"), "{e}");
     assert!(!out.exists());
+}
+
+#[test]
+fn refit_on_absolute_errors_lowers_the_error_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config(dir.path(), 8);
+    config.epochs = 2;
+    config.lr = 1e-3;
+    let run = train(dir.path(), config);
+
+    let fit = |loss, name: &str| {
+        let opts = LatticeFitOptions {
+            epochs: 150,
+            lr: 3e-3,
+            batch_size: 4,
+            loss,
+            ..LatticeFitOptions::default()
+        };
+        let out = dir.path().join(name);
+        let r = fit_lattice(&run.join(BEST), &out, &opts, Device::Cpu).unwrap();
+        (r, checkpoint::load(&out).unwrap())
+    };
+    let (squared, sq) = fit(LatticeLoss::Squared, "squared.pt");
+    let (absolute, abs) = fit(LatticeLoss::Absolute, "absolute.pt");
+    assert!(
+        absolute.after.length < 0.5 * absolute.before.length
+            && absolute.after.angle_deg < absolute.before.angle_deg,
+        "{:?} -> {:?}",
+        absolute.before,
+        absolute.after
+    );
+    assert!(absolute.summary().contains("absolute errors"));
+    assert!(!squared.summary().contains("errors;"));
+    // the same shuffles and start: only the loss differs, and it changes the heads' weights
+    let head = |c: &checkpoint::Checkpoint| {
+        c.tensors
+            .iter()
+            .filter(|(n, _)| n.starts_with("lattice_lengths."))
+            .map(|(_, t)| t.shallow_clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(head(&sq).iter().zip(head(&abs)).any(|(a, b)| !a.equal(&b)));
 }

@@ -37,14 +37,6 @@ pub enum LatticeLoss {
 }
 
 impl LatticeLoss {
-    /// The name the command line takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            LatticeLoss::Squared => "squared",
-            LatticeLoss::Absolute => "absolute",
-        }
-    }
-
     /// The loss of `diff` (prediction minus target), averaged.
     fn of(self, diff: Tensor) -> Tensor {
         match self {
@@ -80,7 +72,7 @@ impl Default for LatticeFitOptions {
             lr: 3e-3,
             batch_size: 64,
             seed: 0,
-            loss: LatticeLoss::Squared,
+            loss: LatticeLoss::default(),
             train: None,
             val: None,
         }
@@ -124,8 +116,8 @@ impl LatticeFitReport {
             self.options.batch_size,
             self.options.seed,
             match self.options.loss {
-                LatticeLoss::Squared => String::new(),
-                other => format!(", {} errors", other.name()),
+                LatticeLoss::Squared => "",
+                LatticeLoss::Absolute => ", absolute errors",
             },
             self.kept_epochs[0],
             self.kept_epochs[1],

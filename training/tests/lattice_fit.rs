@@ -24,13 +24,18 @@ fn train(dir: &Path, config: TrainConfig) -> PathBuf {
     run
 }
 
+/// Two epochs on 8 structures in `dir`/run: heads far from the structures' lattices.
+fn briefly_trained(dir: &Path) -> PathBuf {
+    let mut config = tiny_config(dir, 8);
+    config.epochs = 2;
+    config.lr = 1e-3;
+    train(dir, config)
+}
+
 #[test]
 fn refit_lowers_the_lattice_error_and_changes_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = tiny_config(dir.path(), 8);
-    config.epochs = 2;
-    config.lr = 1e-3;
-    let run = train(dir.path(), config);
+    let run = briefly_trained(dir.path());
 
     let out = dir.path().join("refit.pt");
     let fit = LatticeFitOptions {
@@ -124,10 +129,7 @@ fn refit_names_a_missing_data_set() {
 #[test]
 fn refit_on_absolute_errors_lowers_the_error_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = tiny_config(dir.path(), 8);
-    config.epochs = 2;
-    config.lr = 1e-3;
-    let run = train(dir.path(), config);
+    let run = briefly_trained(dir.path());
 
     let fit = |loss, name: &str| {
         let opts = LatticeFitOptions {
